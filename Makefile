@@ -1,0 +1,54 @@
+# Ringlet: the two commands are `make run` and `make test`.
+# CMake does the building underneath; this file only names the tasks.
+
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_OPT ?=
+FUZZ_SECS ?= 600        # per target, for `make fuzz`
+SMOKE_SECS ?= 20        # per target, inside `make test`
+
+.PHONY: all build deps run test unit test-asan fuzz-build fuzz-smoke fuzz valgrind \
+	bench-parse clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+build: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_OPT) >/dev/null
+	@cmake --build build -j $(JOBS)
+
+# The test build: ASan + UBSan, every unit and black-box test through ctest.
+test-asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRINGLET_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS)
+
+fuzz-build: deps
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DRINGLET_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+
+# Each fuzz target briefly, seeded from ../shared/torture and fuzz/seeds.
+fuzz-smoke: fuzz-build
+	@./scripts/fuzz.sh $(SMOKE_SECS)
+
+fuzz: fuzz-build
+	@./scripts/fuzz.sh $(FUZZ_SECS)
+
+# The release binaries under valgrind: no leaks, no invalid access.
+valgrind: build
+	@./scripts/valgrind.sh
+
+test: build test-asan valgrind fuzz-smoke
+	@echo "make test: all passed"
+
+run: build
+	@./scripts/run.sh
+
+bench-parse: build
+	@./build/bench/parse/bench_parse bench/parse/corpus
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,271 @@
+/*
+ * msg.h - the SIP message core: parse a request or response from a byte
+ * buffer without copying and without an allocation per header, validate it,
+ * and print messages (RFC 3261 §7, §8.2, §18.3, §25).
+ *
+ * The caller owns the buffer and the struct msg; the parser never writes into
+ * the buffer.  Every position is a struct span relative to msg->buf, so a
+ * parsed message can be moved together with its buffer by memcpy.
+ */
+#ifndef RINGLET_MSG_H
+#define RINGLET_MSG_H
+
+#include "ringlet/base.h"
+#include "ringlet/msg_hdr.h"
+#include "ringlet/msg_uri.h"
+
+/* Hard limits (RFC 3261 leaves them to the implementation). */
+#define MSG_MAX_SIZE 65535u   /* whole message incl. body: larger gets 513 */
+#define MSG_MAX_LINE 8192u    /* one header line incl. folded continuations */
+#define MSG_MAX_HDRS 256u     /* header elements (after comma splitting) */
+#define MSG_NO_HDR 0xffffu
+
+/*
+ * Header ids.  Names are matched case-insensitively, compact forms
+ * (RFC 3261 §7.3.3 and later RFCs) map to the same id.  MSG_HDR_OTHER is an
+ * unknown header, kept verbatim.
+ */
+enum msg_hdr_id {
+	MSG_HDR_OTHER = 0,
+	MSG_HDR_ACCEPT,
+	MSG_HDR_ACCEPT_ENCODING,
+	MSG_HDR_ACCEPT_LANGUAGE,
+	MSG_HDR_ALERT_INFO,
+	MSG_HDR_ALLOW,
+	MSG_HDR_ALLOW_EVENTS,       /* u */
+	MSG_HDR_AUTHENTICATION_INFO,
+	MSG_HDR_AUTHORIZATION,
+	MSG_HDR_CALL_ID,            /* i */
+	MSG_HDR_CALL_INFO,
+	MSG_HDR_CONTACT,            /* m */
+	MSG_HDR_CONTENT_DISPOSITION,
+	MSG_HDR_CONTENT_ENCODING,   /* e */
+	MSG_HDR_CONTENT_LANGUAGE,
+	MSG_HDR_CONTENT_LENGTH,     /* l */
+	MSG_HDR_CONTENT_TYPE,       /* c */
+	MSG_HDR_CSEQ,
+	MSG_HDR_DATE,
+	MSG_HDR_ERROR_INFO,
+	MSG_HDR_EVENT,              /* o */
+	MSG_HDR_EXPIRES,
+	MSG_HDR_FROM,               /* f */
+	MSG_HDR_IN_REPLY_TO,
+	MSG_HDR_MAX_FORWARDS,
+	MSG_HDR_MIME_VERSION,
+	MSG_HDR_MIN_EXPIRES,
+	MSG_HDR_ORGANIZATION,
+	MSG_HDR_PATH,
+	MSG_HDR_PRIORITY,
+	MSG_HDR_PROXY_AUTHENTICATE,
+	MSG_HDR_PROXY_AUTHORIZATION,
+	MSG_HDR_PROXY_REQUIRE,
+	MSG_HDR_RACK,
+	MSG_HDR_RECORD_ROUTE,
+	MSG_HDR_REFER_TO,           /* r */
+	MSG_HDR_REFERRED_BY,        /* b */
+	MSG_HDR_REPLY_TO,
+	MSG_HDR_REQUIRE,
+	MSG_HDR_RETRY_AFTER,
+	MSG_HDR_ROUTE,
+	MSG_HDR_RSEQ,
+	MSG_HDR_SERVER,
+	MSG_HDR_SERVICE_ROUTE,
+	MSG_HDR_SESSION_EXPIRES,    /* x */
+	MSG_HDR_SUBJECT,            /* s */
+	MSG_HDR_SUBSCRIPTION_STATE,
+	MSG_HDR_SUPPORTED,          /* k */
+	MSG_HDR_TIMESTAMP,
+	MSG_HDR_TO,                 /* t */
+	MSG_HDR_UNSUPPORTED,
+	MSG_HDR_USER_AGENT,
+	MSG_HDR_VIA,                /* v */
+	MSG_HDR_WARNING,
+	MSG_HDR_WWW_AUTHENTICATE,
+	MSG_HDR__COUNT,
+};
+
+/* Canonical (long form) name of a header id; "" for MSG_HDR_OTHER. */
+const char *msg_hdr_name(enum msg_hdr_id id);
+/* Header id of a name (long or compact form, any case). */
+enum msg_hdr_id msg_hdr_lookup(const char *name, size_t len);
+/* True if values of this header are comma-separated lists split by msg_parse. */
+bool msg_hdr_is_list(enum msg_hdr_id id);
+
+/* Header element flags. */
+#define MSG_HDRF_FIRST 0x01  /* first (or only) element of its header line */
+#define MSG_HDRF_FOLDED 0x02 /* the value contains a folded line break */
+
+/*
+ * One header element.  A header line "Via: a, b" yields two elements with the
+ * same name span; each element's value is trimmed of surrounding LWS.
+ */
+struct msg_hdr {
+	uint8_t id;    /* enum msg_hdr_id */
+	uint8_t flags; /* MSG_HDRF_* */
+	uint16_t next; /* index of the next element with the same id, or MSG_NO_HDR */
+	struct span name;
+	struct span value;
+};
+
+/* Bits of msg->cached: which typed views below are valid. */
+#define MSG_C_VIA 0x01u
+#define MSG_C_FROM 0x02u
+#define MSG_C_TO 0x04u
+#define MSG_C_CSEQ 0x08u
+#define MSG_C_RURI 0x10u
+#define MSG_C_BAD_VIA 0x100u /* tried, and the value was malformed */
+#define MSG_C_BAD_FROM 0x200u
+#define MSG_C_BAD_TO 0x400u
+#define MSG_C_BAD_CSEQ 0x800u
+#define MSG_C_BAD_RURI 0x1000u
+
+struct msg {
+	const char *buf; /* borrowed; must outlive the msg */
+	uint32_t len;    /* bytes of this message (start line .. end of body) */
+
+	bool is_request;
+	/* request line */
+	uint8_t method;      /* enum msg_method */
+	struct span method_s;
+	struct span ruri_s;
+	/* status line */
+	uint16_t status;
+	struct span reason;
+	/* both */
+	struct span version; /* "SIP/2.0" as written */
+	struct span body;    /* Content-Length bytes after the blank line */
+	bool has_clen;       /* a Content-Length header was present */
+
+	/* headers, in order of appearance */
+	uint16_t nhdrs;
+	uint16_t first[MSG_HDR__COUNT]; /* first element of each id, or MSG_NO_HDR */
+	struct msg_hdr hdrs[MSG_MAX_HDRS];
+
+	/* typed views, parsed on demand by the accessors below (bits in cached) */
+	uint32_t cached;
+	struct msg_via via1;      /* topmost Via */
+	struct msg_nameaddr from;
+	struct msg_nameaddr to;
+	struct msg_cseq cseq;
+	struct msg_uri ruri;
+};
+
+/* msg_parse flags */
+#define MSG_PARSE_DGRAM 0x01 /* one UDP datagram: bytes after the body are ignored,
+				and a missing Content-Length means "to the end" */
+#define MSG_PARSE_STREAM 0x02 /* a stream (TCP/TLS): Content-Length is required
+				 and a short buffer gives EAGAIN */
+
+/*
+ * Frame and split one message from buf[0..len): start line, header elements
+ * (name, value, id), body.  Leading CRLFs (keep-alives) are skipped and counted
+ * in *used.  Typed header values are NOT checked here (see msg_validate).
+ *
+ * Returns 0 and sets *used to the bytes consumed; EAGAIN if the buffer holds
+ * only part of a message (stream); EMSGSIZE if a hard limit (size, header
+ * count, line length) is exceeded; EBADMSG if the bytes are not a SIP message
+ * (no start line, a line without ':', Content-Length that is not a number or
+ * runs past a datagram, ...).  On EMSGSIZE/EBADMSG of a request whose start
+ * line was read, m->is_request and the start line fields are valid, so a
+ * server can still decide whether to answer.
+ */
+int msg_parse(struct msg *m, const char *buf, size_t len, unsigned flags, size_t *used);
+
+/* Typed accessors: parse on first use, cache in *m; NULL if absent or malformed. */
+const struct msg_via *msg_top_via(struct msg *m);
+const struct msg_nameaddr *msg_from(struct msg *m);
+const struct msg_nameaddr *msg_to(struct msg *m);
+const struct msg_cseq *msg_cseq(struct msg *m);
+const struct msg_uri *msg_ruri(struct msg *m);
+
+/* First header element with this id, or NULL.  Next one: msg_hdr_next. */
+const struct msg_hdr *msg_hdr_find(const struct msg *m, enum msg_hdr_id id);
+const struct msg_hdr *msg_hdr_next(const struct msg *m, const struct msg_hdr *h);
+/* First header with this name (case-insensitive), for unknown headers. */
+const struct msg_hdr *msg_hdr_find_name(const struct msg *m, const char *name);
+
+/*
+ * What a message deserves.  status 0 means "well-formed, nothing to say".
+ * For a request, status is the response to send (400 naming the bad header in
+ * reason, 505, 513, or a role verdict 416/420/483); for a response, drop is set
+ * when it must be discarded.
+ */
+struct msg_verdict {
+	uint16_t status;
+	bool malformed;     /* 400/505/513 or a dropped response: the bytes are bad */
+	bool drop;          /* a response that must be silently discarded */
+	uint8_t hdr;        /* enum msg_hdr_id at fault (MSG_HDR_OTHER if none/unknown) */
+	const char *reason; /* static reason phrase, e.g. "Bad Via" or "Version Not Supported" */
+	struct span unsupported; /* 420: the first unsupported option tag */
+};
+
+/* msg_validate flags */
+#define MSG_V_ALL 0x01   /* typed-check every known header, not only the ones a
+			    server needs to route and answer */
+#define MSG_V_PROXY 0x02 /* also give role verdicts: 483 for Max-Forwards 0 and
+			    420 for Proxy-Require */
+
+/*
+ * Check a parsed message (RFC 3261 §8.2, §16.3, §18.3): version (505),
+ * mandatory headers and their syntax (400 naming the header), CSeq method vs
+ * request method, single-value headers given more than once, Content-Length
+ * vs body; then role verdicts: Request-URI scheme (416) and Require /
+ * Proxy-Require option tags not in `supported` (420; NULL-terminated list,
+ * NULL = msg_supported_default).  Returns true when the message is fine
+ * (v->status == 0), else fills *v.
+ */
+bool msg_validate(struct msg *m, unsigned flags, const char *const *supported,
+		  struct msg_verdict *v);
+
+/* Option tags Ringlet implements (NULL-terminated). */
+extern const char *const msg_supported_default[];
+
+/* Default reason phrase of a status code ("Unknown" when none). */
+const char *msg_reason_phrase(unsigned status);
+
+/*
+ * Printer.  A struct msg_out writes into caller memory; on overflow it stops
+ * writing, sets overflow, and msg_out_end reports EMSGSIZE.  Nothing is
+ * allocated.
+ */
+struct msg_out {
+	char *p;
+	uint32_t len;
+	uint32_t cap;
+	bool overflow;
+	uint32_t clen_at; /* internal: where Content-Length digits go */
+};
+
+void msg_out_init(struct msg_out *o, char *mem, size_t cap);
+/* "METHOD uri SIP/2.0\r\n" */
+void msg_out_request_line(struct msg_out *o, const char *method, const char *uri, size_t urilen);
+/* "SIP/2.0 code reason\r\n" (reason NULL: msg_reason_phrase(code)) */
+void msg_out_status_line(struct msg_out *o, unsigned code, const char *reason);
+/* "Name: value\r\n" */
+void msg_out_header(struct msg_out *o, const char *name, const char *value, size_t len);
+/* "Name: " printf-formatted value "\r\n" */
+void msg_out_headerf(struct msg_out *o, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Raw bytes (caller supplies CRLFs). */
+void msg_out_raw(struct msg_out *o, const char *p, size_t len);
+/* "Content-Length: N\r\n\r\n" and the body.  Returns 0 or EMSGSIZE. */
+int msg_out_end(struct msg_out *o, const char *body, size_t bodylen);
+
+/*
+ * Print a parsed message back: start line, every header (elements of one line
+ * joined again with ", "), Content-Length, body.  Folding is removed, names are
+ * kept as written.  parse(print(parse(x))) equals parse(x) field by field.
+ * Returns 0 or EMSGSIZE.
+ */
+int msg_print(const struct msg *m, struct msg_out *o);
+
+/*
+ * Start a response to request req (RFC 3261 §8.2.6): status line, every Via in
+ * order, From, To (with ";tag=to_tag" added when the request's To has no tag
+ * and to_tag is not NULL), Call-ID, CSeq.  The caller adds more headers and
+ * calls msg_out_end.
+ */
+void msg_out_response(struct msg_out *o, struct msg *req, unsigned code, const char *reason,
+		      const char *to_tag);
+
+#endif
