@@ -11,6 +11,7 @@
 #include "json.h"
 #include "ringlet.h"
 #include "ringlet/msg.h"
+#include "ringlet/msg_sdp.h"
 
 /* Read at most cap bytes of f into buf; *trunc is set when more was there. */
 static size_t read_all(FILE *f, char *buf, size_t cap, bool *trunc)
@@ -355,6 +356,91 @@ static void put_verdict(struct json *j, const char *buf, const struct msg_verdic
 	json_obj_end(j);
 }
 
+static const char *dir_name(enum msg_sdp_dir d)
+{
+	switch (d) {
+	case MSG_SDP_SENDONLY:
+		return "sendonly";
+	case MSG_SDP_RECVONLY:
+		return "recvonly";
+	case MSG_SDP_INACTIVE:
+		return "inactive";
+	default:
+		return "sendrecv";
+	}
+}
+
+static void put_conn(struct json *j, const char *key, const char *buf,
+		     const struct msg_sdp_conn *c)
+{
+	if (!c || !c->present) {
+		json_null(j, key);
+		return;
+	}
+	json_obj_begin(j, key);
+	put_span(j, "addrtype", buf, c->addrtype);
+	put_span(j, "address", buf, c->addr);
+	if (c->ttl)
+		json_int(j, "ttl", c->ttl);
+	json_obj_end(j);
+}
+
+/* The SDP body (RFC 4566), with the codecs of each m= line resolved. */
+static void put_sdp(struct json *j, const char *buf, struct span body)
+{
+	struct msg_sdp *sdp = malloc(sizeof(*sdp));
+	if (!sdp || msg_sdp_parse(sdp, buf, body)) {
+		json_null(j, "sdp");
+		free(sdp);
+		return;
+	}
+	json_obj_begin(j, "sdp");
+	json_obj_begin(j, "origin");
+	put_span(j, "user", buf, sdp->origin.user);
+	json_int(j, "session_id", (int64_t)sdp->origin.sess_id);
+	json_int(j, "session_version", (int64_t)sdp->origin.sess_ver);
+	put_span(j, "address", buf, sdp->origin.addr);
+	json_obj_end(j);
+	put_opt(j, "name", buf, sdp->name);
+	put_conn(j, "connection", buf, &sdp->conn);
+	json_arr_begin(j, "media");
+	for (unsigned i = 0; i < sdp->nmedia; i++) {
+		const struct msg_sdp_media *m = &sdp->media[i];
+		json_obj_begin(j, NULL);
+		put_span(j, "type", buf, m->type);
+		json_int(j, "port", m->port);
+		put_span(j, "proto", buf, m->proto);
+		put_conn(j, "connection", buf, msg_sdp_conn(sdp, m));
+		json_str(j, "direction", dir_name(msg_sdp_dir(sdp, m)));
+		json_arr_begin(j, "formats");
+		for (unsigned k = 0; k < m->nfmts; k++) {
+			struct msg_sdp_rtpmap rm;
+			json_obj_begin(j, NULL);
+			put_span(j, "format", buf, m->fmts[k]);
+			if (!msg_sdp_fmt_codec(sdp, m, k, &rm)) {
+				json_strn(j, "codec", rm.name.p, rm.name.len);
+				json_int(j, "rate", rm.rate);
+				if (rm.channels > 1)
+					json_int(j, "channels", rm.channels);
+			}
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+	free(sdp);
+}
+
+static bool is_sdp(struct msg *m)
+{
+	const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_CONTENT_TYPE);
+	struct msg_ctype ct;
+	return h && !msg_ctype_parse(m->buf, h->value, &ct) &&
+	       span_ieq(m->buf, ct.type, "application") && span_ieq(m->buf, ct.subtype, "sdp");
+}
+
 static void put_message(struct json *j, struct msg *m, size_t total)
 {
 	const char *buf = m->buf;
@@ -391,6 +477,8 @@ static void put_message(struct json *j, struct msg *m, size_t total)
 	json_int(j, "length", m->body.len);
 	if (m->body.len)
 		put_span(j, "text", buf, m->body);
+	if (m->body.len && is_sdp(m))
+		put_sdp(j, buf, m->body);
 	json_obj_end(j);
 	json_int(j, "message_bytes", m->len);
 	json_int(j, "ignored_bytes", (int64_t)total - (int64_t)m->len);

@@ -81,6 +81,12 @@ enum msg_hdr_id {
 	MSG_HDR_VIA,                /* v */
 	MSG_HDR_WARNING,
 	MSG_HDR_WWW_AUTHENTICATE,
+	/* RFC 3841 caller preferences, RFC 8224 / RFC 4474 identity */
+	MSG_HDR_ACCEPT_CONTACT,      /* a */
+	MSG_HDR_REJECT_CONTACT,      /* j */
+	MSG_HDR_REQUEST_DISPOSITION, /* d */
+	MSG_HDR_IDENTITY,            /* y */
+	MSG_HDR_IDENTITY_INFO,       /* n */
 	MSG_HDR__COUNT,
 };
 
@@ -119,6 +125,28 @@ struct msg_hdr {
 #define MSG_C_BAD_CSEQ 0x800u
 #define MSG_C_BAD_RURI 0x1000u
 
+/*
+ * Bits of msg->anomalies: what msg_parse tolerated so that the message can
+ * still be answered (RFC 3261 §8.2 prefers a 400 over a silent drop).
+ * msg_validate turns each of them into a verdict.
+ */
+#define MSG_A_TOO_BIG 0x0001u     /* a hard limit was hit (EMSGSIZE): 513 */
+#define MSG_A_NO_VERSION 0x0002u  /* request line without SIP-Version */
+#define MSG_A_LWS_START 0x0004u   /* more than one SP between request-line elements */
+#define MSG_A_TRAILING_WS 0x0008u /* SP/HTAB after the SIP-Version */
+#define MSG_A_BAD_METHOD 0x0010u  /* the method is not a token */
+#define MSG_A_BAD_STATUS 0x0020u  /* status code is not 3 digits (m->status is 0) */
+#define MSG_A_BAD_LINE 0x0040u    /* a header line without ':' or with a bad name (skipped) */
+#define MSG_A_BAD_CLEN 0x0080u    /* Content-Length is not a number */
+#define MSG_A_SHORT_BODY 0x0100u  /* datagram shorter than its Content-Length */
+#define MSG_A_NO_CLEN 0x0200u     /* stream without Content-Length (RFC 3261 §18.3) */
+#define MSG_A_MULTI_CLEN 0x0400u  /* Content-Length given twice with different values */
+#define MSG_A_NO_EOH 0x0800u      /* datagram without the empty line after the headers */
+#define MSG_A_NOT_SIP 0x1000u     /* msg_parse gave EBADMSG */
+/* With MSG_PARSE_STREAM: the body length is unknown, so after answering the
+ * caller must close the connection (*used stops at the empty line). */
+#define MSG_A_FRAMING (MSG_A_BAD_CLEN | MSG_A_NO_CLEN | MSG_A_MULTI_CLEN)
+
 struct msg {
 	const char *buf; /* borrowed; must outlive the msg */
 	uint32_t len;    /* bytes of this message (start line .. end of body) */
@@ -135,6 +163,7 @@ struct msg {
 	struct span version; /* "SIP/2.0" as written */
 	struct span body;    /* Content-Length bytes after the blank line */
 	bool has_clen;       /* a Content-Length header was present */
+	uint32_t anomalies;  /* MSG_A_* */
 
 	/* headers, in order of appearance */
 	uint16_t nhdrs;
@@ -159,15 +188,31 @@ struct msg {
 /*
  * Frame and split one message from buf[0..len): start line, header elements
  * (name, value, id), body.  Leading CRLFs (keep-alives) are skipped and counted
- * in *used.  Typed header values are NOT checked here (see msg_validate).
+ * in *used; m->buf then points at the start line, so every span is relative
+ * to m->buf, not to buf.  Typed header values are NOT checked here (see
+ * msg_validate).  The buffer need not be NUL-terminated; nothing past
+ * buf[len) is read.
+ *
+ * Datagram (MSG_PARSE_DGRAM, also the default when neither flag is given):
+ * the body is Content-Length bytes and extra bytes are ignored; without
+ * Content-Length the body is the rest of the datagram (RFC 3261 §18.3).
+ * Stream (MSG_PARSE_STREAM): the body is Content-Length bytes and *used is the
+ * exact length of the message, so messages in one buffer parse one by one.
+ *
+ * Whenever the start line and the end of the header block are found, the
+ * result is 0 and what is wrong is recorded in m->anomalies (MSG_A_*) for
+ * msg_validate: a header line without ':', a Content-Length that is not a
+ * number or runs past the datagram, a stream message without Content-Length
+ * (see MSG_A_FRAMING), extra whitespace in the request line, ...
  *
  * Returns 0 and sets *used to the bytes consumed; EAGAIN if the buffer holds
  * only part of a message (stream); EMSGSIZE if a hard limit (size, header
  * count, line length) is exceeded; EBADMSG if the bytes are not a SIP message
- * (no start line, a line without ':', Content-Length that is not a number or
- * runs past a datagram, ...).  On EMSGSIZE/EBADMSG of a request whose start
- * line was read, m->is_request and the start line fields are valid, so a
- * server can still decide whether to answer.
+ * (no start line); ENODATA for a datagram of nothing but CRLFs (a keep-alive).
+ * On EMSGSIZE/EBADMSG of a request whose start line was read, m->is_request
+ * and the start line fields are valid, so a server can still decide whether
+ * to answer; on EMSGSIZE the headers before the limit are recorded and
+ * m->anomalies has MSG_A_TOO_BIG (msg_validate answers 513).
  */
 int msg_parse(struct msg *m, const char *buf, size_t len, unsigned flags, size_t *used);
 
@@ -188,7 +233,7 @@ const struct msg_hdr *msg_hdr_find_name(const struct msg *m, const char *name);
  * What a message deserves.  status 0 means "well-formed, nothing to say".
  * For a request, status is the response to send (400 naming the bad header in
  * reason, 505, 513, or a role verdict 416/420/483); for a response, drop is set
- * when it must be discarded.
+ * (and status stays 0) when it must be discarded.
  */
 struct msg_verdict {
 	uint16_t status;
@@ -212,7 +257,7 @@ struct msg_verdict {
  * vs body; then role verdicts: Request-URI scheme (416) and Require /
  * Proxy-Require option tags not in `supported` (420; NULL-terminated list,
  * NULL = msg_supported_default).  Returns true when the message is fine
- * (v->status == 0), else fills *v.
+ * (v->status == 0 and !v->drop), else fills *v.  *v is always written.
  */
 bool msg_validate(struct msg *m, unsigned flags, const char *const *supported,
 		  struct msg_verdict *v);
@@ -226,7 +271,8 @@ const char *msg_reason_phrase(unsigned status);
 /*
  * Printer.  A struct msg_out writes into caller memory; on overflow it stops
  * writing, sets overflow, and msg_out_end reports EMSGSIZE.  Nothing is
- * allocated.
+ * allocated.  CR and LF bytes are dropped from every value, method, URI and
+ * reason given to these functions (no folding, no header injection).
  */
 struct msg_out {
 	char *p;

@@ -9,6 +9,11 @@
  *
  * All return 0 on success or EBADMSG when the value does not match the
  * grammar of the header.  On error the output struct is unspecified.
+ *
+ * Header parameters (";" params) are checked as RFC 3261 §25.1 generic-param:
+ * an empty parameter (";;", a trailing ';'), a name that is not a token, a '='
+ * without a value or a malformed value is EBADMSG.  A known parameter given
+ * twice (branch, tag, expires, q, id, ...) is EBADMSG.
  */
 #ifndef RINGLET_MSG_HDR_H
 #define RINGLET_MSG_HDR_H
@@ -56,6 +61,13 @@ struct msg_via {
 	int16_t ttl;            /* -1 absent, else 0..255 */
 	struct span params;     /* every parameter, raw, without the leading ';' */
 };
+/*
+ * LWS (folds included) is allowed around '/', ':', ';' and '='.  host is a
+ * hostname, IPv4 address or bracketed IPv6 reference; port 0-65535.  branch
+ * must be a token, received an IPv4 or IPv6 address (with or without
+ * brackets, RFC 5118 §4.5), maddr a host, rport 1-65535 or no value, ttl
+ * 0-255.
+ */
 int msg_via_parse(const char *buf, struct span v, struct msg_via *out);
 
 /* name-addr / addr-spec with header params: From, To, Contact, Route,
@@ -69,6 +81,12 @@ struct msg_nameaddr {
 	struct span tag;      /* "tag" parameter value (From/To), empty if absent */
 	bool has_tag;
 };
+/*
+ * display-name is *(token LWS) or a quoted-string.  Inside <> no whitespace
+ * is allowed; without <> the URI ends at the first ';' or LWS and may not
+ * hold '?' or ','.  The URI (any scheme) must pass msg_uri_parse.  tag is
+ * found case-insensitively and must be a token.
+ */
 int msg_nameaddr_parse(const char *buf, struct span v, struct msg_nameaddr *out);
 
 /* Contact (RFC 3261 §20.10): "*" or a name-addr with expires/q. */
@@ -78,9 +96,14 @@ struct msg_contact {
 	int64_t expires;         /* -1 when absent */
 	int16_t q;               /* q-value times 1000 (0..1000), -1 when absent */
 };
+/*
+ * "*" alone is a star.  expires above 2^32-1 reads as 2^32-1; a malformed q or
+ * expires is EBADMSG.
+ */
 int msg_contact_parse(const char *buf, struct span v, struct msg_contact *out);
 
 /* CSeq (RFC 3261 §20.16): 32-bit sequence number and method. */
+/* num must be below 2^31 (RFC 3261 §8.1.1.5); method_id by msg_method_id. */
 struct msg_cseq {
 	uint32_t num;
 	struct span method;
@@ -113,6 +136,7 @@ struct msg_retry_after {
 	int64_t duration;    /* -1 when absent */
 	struct span params;
 };
+/* seconds and duration above 2^32-1 are EBADMSG (RFC 4475 §3.1.2.5). */
 int msg_retry_after_parse(const char *buf, struct span v, struct msg_retry_after *out);
 
 /* Event (RFC 6665 §8.2.1): event-type *(";" param), id param. */
@@ -127,8 +151,8 @@ int msg_event_parse(const char *buf, struct span v, struct msg_event *out);
 struct msg_substate {
 	struct span state;  /* "active", "pending", "terminated" or extension */
 	struct span reason; /* empty if absent */
-	int64_t expires;    /* -1 when absent */
-	int64_t retry_after; /* -1 when absent */
+	int64_t expires;    /* -1 when absent; above 2^32-1 reads as 2^32-1 */
+	int64_t retry_after; /* -1 when absent; above 2^32-1 reads as 2^32-1 */
 	struct span params;
 };
 int msg_substate_parse(const char *buf, struct span v, struct msg_substate *out);
@@ -137,7 +161,11 @@ int msg_substate_parse(const char *buf, struct span v, struct msg_substate *out)
  * WWW-Authenticate / Proxy-Authenticate (challenge) and Authorization /
  * Proxy-Authorization (credentials), RFC 3261 §25.1, RFC 7616 / RFC 8760.
  * One struct for both: fields that do not occur stay empty.  Quoted values are
- * given without their quotes (escapes kept as written; see msg_unquote).
+ * given without their quotes (escapes kept as written; see msg_qstr_copy).
+ * Digest needs at least one parameter; a parameter given twice (names compare
+ * case-insensitively), an unterminated quote, a missing value, an empty list
+ * element or more than 32 parameters is EBADMSG.  Any other scheme may stand
+ * alone or be followed by LWS and anything (kept raw in params).
  */
 struct msg_auth {
 	struct span scheme; /* "Digest", or any other auth-scheme token */
@@ -161,8 +189,9 @@ int msg_auth_parse(const char *buf, struct span v, struct msg_auth *out);
 /*
  * Copy a quoted-string's content (without quotes) into out, resolving
  * quoted-pairs.  s may include or exclude the surrounding quotes.  Returns the
- * length written or -1 if it does not fit in cap.
+ * length written or -1 if it does not fit in cap.  A folded line break keeps
+ * only its SP/HTAB.  The output is not NUL-terminated.
  */
-int msg_unquote(const char *buf, struct span s, char *out, size_t cap);
+int msg_qstr_copy(const char *buf, struct span s, char *out, size_t cap);
 
 #endif

@@ -37,7 +37,7 @@ struct msg_uri {
 	struct span params;  /* after the first ';' up to '?' or end, without the ';' */
 	struct span headers; /* after '?', without the '?' */
 	struct span opaque;  /* MSG_URI_OTHER: everything after "scheme:" */
-	bool has_user;       /* userinfo present ("@" seen) */
+	bool has_user;       /* userinfo present ("@" seen; sip/sips only) */
 	bool has_password;
 };
 
@@ -45,13 +45,25 @@ struct msg_uri {
  * Parse the URI in span s of buf.  Returns 0 and fills *uri (spans are
  * relative to buf), or EBADMSG when s is not a valid URI of its scheme.
  * A URI of an unknown scheme that is a valid absoluteURI yields MSG_URI_OTHER.
+ * Reads only inside s (buf need not be NUL-terminated); *uri is written only
+ * on success.  The grammar is applied strictly: whitespace, '<', '>', '"',
+ * control or non-ASCII octets, a malformed %HH, an empty parameter name or
+ * value (";;", ";a="), a port above 65535, an IPv6 address without brackets,
+ * and a tel local-number without phone-context are all EBADMSG.  Absent
+ * fields are empty spans; for tel, has_user is false and user is the number.
  */
 int msg_uri_parse(const char *buf, struct span s, struct msg_uri *uri);
 
 /*
  * Compare two URIs by the rules of RFC 3261 §19.1.4 (sip/sips), RFC 3966 §4
  * (tel) or octet equality (others).  Returns true when they are equivalent.
+ * Both must come from a successful msg_uri_parse.  Parameters and headers
+ * are matched pairwise (order does not matter); a parameter or header list
+ * longer than MSG_URI_CMP_MAX_ITEMS only equals a byte-identical list, which
+ * bounds the cost of comparing hostile URIs.
  */
+#define MSG_URI_CMP_MAX_ITEMS 64
+
 bool msg_uri_equal(const char *abuf, const struct msg_uri *a, const char *bbuf,
 		   const struct msg_uri *b);
 
@@ -61,6 +73,14 @@ bool msg_uri_equal(const char *abuf, const struct msg_uri *a, const char *bbuf,
  * name and value (empty value if the parameter has no '=') for each param,
  * false at the end.  Leading/trailing whitespace around names, '=' and values
  * is skipped (header params allow LWS); a quoted value keeps its quotes.
+ *
+ * Details: an empty or all-whitespace span has no parameter; every ';' starts
+ * one more, so ";;" or a trailing ';' yields an empty name (callers reject
+ * it).  A value that opens with '"' runs to its closing quote (lex_quoted)
+ * and may hold ';'.  The iterator does not validate: a malformed element
+ * ("a b", a="x"y, an unterminated quote) comes back raw, up to the next ';',
+ * in the name or the value, so validating those catches it.  At most (number
+ * of ';' + 1) parameters are returned; reads stay inside params.
  */
 bool msg_param_next(const char *buf, struct span params, uint32_t *pos, struct span *name,
 		    struct span *value);

@@ -1,0 +1,200 @@
+/*
+ * msg_nameaddr.c - name-addr / addr-spec headers (From, To, Contact, Route,
+ * Record-Route, Path, Reply-To, ...) and Contact (RFC 3261 §20.10, §20.20,
+ * §25.1).
+ *
+ *   ( name-addr / addr-spec ) *( SEMI generic-param )
+ *   name-addr    = [ display-name ] LAQUOT addr-spec RAQUOT
+ *   display-name = *( token LWS ) / quoted-string
+ *
+ * Without angle brackets the URI ends at the first ';' (what follows is
+ * header parameters, §20) and may not hold '?' or ',' (RFC 4475 §3.1.2.13).
+ * Inside the brackets no whitespace is allowed (RFC 4475 §3.1.2.14).  The URI
+ * itself is checked by msg_uri_parse, which accepts any scheme.
+ */
+#include <errno.h>
+
+#include "msg_hdr_int.h"
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * Display name at p (value not starting with '<').  Returns the position of
+ * the '<' after it and writes *display, returns p itself when the value is an
+ * addr-spec (no display name), or NULL when a quoted display name is
+ * malformed or not followed by '<'.
+ */
+static const char *display_name(const char *buf, const char *p, const char *end,
+				struct span *display)
+{
+	const char *q, *last = p;
+
+	if (*p == '"') {
+		q = lex_quoted(p, end);
+		if (q == NULL)
+			return NULL; /* unterminated (RFC 4475 §3.1.2.6) */
+		*display = span_from(buf, p, q);
+		q = lex_lws(q, end);
+		return q < end && *q == '<' ? q : NULL;
+	}
+	/* *(token LWS): no LWS is needed before '<' (RFC 4475 §3.1.1.6) */
+	q = p;
+	for (;;) {
+		const char *t = lex_token(q, end);
+		if (t == q)
+			break;
+		last = t;
+		q = lex_lws(t, end);
+	}
+	if (q < end && *q == '<') {
+		*display = span_from(buf, p, last);
+		return q;
+	}
+	return p;
+}
+
+/* <addr-spec>: p at '<'.  Returns the position after '>' or NULL. */
+static const char *angle_uri(const char *buf, const char *p, const char *end, struct span *uri)
+{
+	const char *u = ++p;
+
+	while (p < end && *p != '>') {
+		if (is_space(*p) || *p == '<')
+			return NULL;
+		p++;
+	}
+	if (p >= end)
+		return NULL;
+	*uri = span_from(buf, u, p);
+	return p + 1;
+}
+
+/* addr-spec without brackets: up to ';', LWS or the end. */
+static const char *bare_uri(const char *buf, const char *p, const char *end, struct span *uri)
+{
+	const char *u = p;
+
+	while (p < end && *p != ';' && !is_space(*p)) {
+		if (*p == '?' || *p == ',' || *p == '<' || *p == '>' || *p == '"')
+			return NULL;
+		p++;
+	}
+	*uri = span_from(buf, u, p);
+	return p;
+}
+
+int msg_nameaddr_parse(const char *buf, struct span v, struct msg_nameaddr *out)
+{
+	const char *p, *end;
+	struct msg_nameaddr na;
+	struct span n, val;
+	uint32_t pos = 0;
+	int rc;
+
+	if (!msg_hdr_bounds(buf, v, &p, &end))
+		return EBADMSG;
+	memset(&na, 0, sizeof(na));
+	na.display = span_from(buf, p, p);
+	if (*p != '<') {
+		p = display_name(buf, p, end, &na.display);
+		if (p == NULL)
+			return EBADMSG;
+	}
+	if (*p == '<') {
+		na.angle = true;
+		p = angle_uri(buf, p, end, &na.uri_s);
+	} else {
+		p = bare_uri(buf, p, end, &na.uri_s);
+	}
+	if (p == NULL || na.uri_s.len == 0)
+		return EBADMSG;
+	if (msg_uri_parse(buf, na.uri_s, &na.uri) != 0)
+		return EBADMSG;
+	p = lex_lws(p, end);
+	if (p < end) {
+		if (*p != ';' || msg_hparams_open(buf, p, end, &na.params) != 0)
+			return EBADMSG;
+		while ((rc = msg_hparam_next(buf, na.params, &pos, &n, &val)) == 0) {
+			if (!span_ieq(buf, n, "tag"))
+				continue;
+			/* tag-param = "tag" EQUAL token (§25.1), once */
+			if (na.has_tag || !msg_is_token(buf, val))
+				return EBADMSG;
+			na.tag = val;
+			na.has_tag = true;
+		}
+		if (rc != ENOENT)
+			return EBADMSG;
+	}
+	*out = na;
+	return 0;
+}
+
+/*
+ * qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (§25.1), in
+ * thousandths.
+ */
+static int qvalue(const char *buf, struct span s, int16_t *out)
+{
+	const char *p = buf + s.off;
+	int q, scale = 100;
+
+	if (s.len == 0 || s.len > 5 || (p[0] != '0' && p[0] != '1'))
+		return EBADMSG;
+	q = (p[0] - '0') * 1000;
+	if (s.len > 1 && p[1] != '.')
+		return EBADMSG;
+	for (uint32_t i = 2; i < s.len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return EBADMSG;
+		q += (p[i] - '0') * scale;
+		scale /= 10;
+	}
+	if (q > 1000)
+		return EBADMSG;
+	*out = (int16_t)q;
+	return 0;
+}
+
+/*
+ * Contact = STAR / contact-param, contact-params = c-p-q / c-p-expires /
+ * contact-extension (RFC 3261 §20.10, §25.1).  expires above 2^32-1 reads as
+ * 2^32-1; a malformed q or expires, or either given twice, is EBADMSG.
+ */
+int msg_contact_parse(const char *buf, struct span v, struct msg_contact *out)
+{
+	const char *p, *end;
+	struct msg_contact c;
+	struct span n, val;
+	uint32_t pos = 0;
+	int rc;
+
+	if (!msg_hdr_bounds(buf, v, &p, &end))
+		return EBADMSG;
+	memset(&c, 0, sizeof(c));
+	c.expires = -1;
+	c.q = -1;
+	if (end - p == 1 && *p == '*') {
+		c.star = true;
+		*out = c;
+		return 0;
+	}
+	if (msg_nameaddr_parse(buf, v, &c.na) != 0)
+		return EBADMSG;
+	while ((rc = msg_hparam_next(buf, c.na.params, &pos, &n, &val)) == 0) {
+		if (span_ieq(buf, n, "expires")) {
+			if (c.expires >= 0 || msg_delta_parse(buf, val, true, &c.expires) != 0)
+				return EBADMSG;
+		} else if (span_ieq(buf, n, "q")) {
+			if (c.q >= 0 || qvalue(buf, val, &c.q) != 0)
+				return EBADMSG;
+		}
+	}
+	if (rc != ENOENT)
+		return EBADMSG;
+	*out = c;
+	return 0;
+}
