@@ -7,7 +7,7 @@ FUZZ_SECS ?= 600        # per target, for `make fuzz`
 SMOKE_SECS ?= 20        # per target, inside `make test`
 
 .PHONY: all build deps run test unit test-asan fuzz-build fuzz-smoke fuzz valgrind \
-	bench-parse clean
+	bench-parse bench-tsx clean
 
 all: build
 
@@ -53,6 +53,10 @@ bench-parse: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_OPT) >/dev/null
 	@cmake --build build -j $(JOBS) --target bench_parse
 	@./build/bench/parse/bench_parse bench/parse/corpus
+
+# Transactions/s through ringletd with SIPp, 1 and 2 workers.  Needs both cores: run it alone.
+bench-tsx: build
+	@RINGLET_BUILD=$(CURDIR)/build python3 bench/tsx/bench_tsx.py
 
 clean:
 	rm -rf build build-asan build-fuzz

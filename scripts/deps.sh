@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev python3 valgrind
-libcmocka-dev libosip2-dev libsofia-sip-ua-dev"
+libcmocka-dev libosip2-dev libsofia-sip-ua-dev sip-tester"
 
 missing=""
 for p in $PKGS; do

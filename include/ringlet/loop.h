@@ -43,10 +43,18 @@ struct loop_timer {
 
 /* Create a loop.  Returns 0 or an errno (ENOMEM, or epoll/eventfd failure). */
 int loop_alloc(struct loop **out, int clock_mode);
-/* Destroy a loop; its timers and fds must have been removed by their owners. */
+/*
+ * Destroy a loop; its timers and fds must have been removed by their owners.
+ * Posts not run yet are dropped (their args are not touched).  NULL-safe.
+ */
 void loop_free(struct loop *l);
 
-/* Watch fd for events (LOOP_IN|LOOP_OUT).  Returns 0 or an errno. */
+/*
+ * Watch fd for events (LOOP_IN|LOOP_OUT; 0 pauses), level-triggered.  Returns
+ * 0 or an errno (EEXIST if fd is already watched).  Any callback may add, mod
+ * or del any fd; an event already fetched for a deleted fd is dropped.  Call
+ * loop_fd_del before closing fd.
+ */
 int loop_fd_add(struct loop *l, int fd, unsigned events, loop_fd_fn *fn, void *arg);
 int loop_fd_mod(struct loop *l, int fd, unsigned events);
 void loop_fd_del(struct loop *l, int fd);
@@ -55,7 +63,13 @@ void loop_fd_del(struct loop *l, int fd);
 loop_ms loop_now(const struct loop *l);
 
 void loop_timer_init(struct loop_timer *t);
-/* (Re)start t to fire fn(arg) once, delay ms from now.  O(1). */
+/*
+ * (Re)start t to fire fn(arg) once, delay ms from now.  O(1).  Delay 0 never
+ * fires inside this call: started from an fd or post callback it fires at the
+ * end of the current loop_once; started elsewhere (a timer callback, outside
+ * the loop) on the next iteration (the next loop_once, or right after the
+ * current batch inside loop_advance).
+ */
 void loop_timer_start(struct loop *l, struct loop_timer *t, loop_ms delay, loop_timer_fn *fn,
 		      void *arg);
 /* Stop t if pending.  O(1); safe on an idle timer and from inside any callback. */
@@ -75,16 +89,27 @@ int loop_post(struct loop *l, loop_post_fn *fn, void *arg);
 int loop_run(struct loop *l);
 /* Make loop_run return after the current iteration.  Thread-safe. */
 void loop_stop(struct loop *l);
-/* One iteration: wait at most timeout_ms (-1: until the next timer) for fds, run them and due timers. */
+/*
+ * One iteration: wait at most timeout_ms (-1: until the next timer) for fds,
+ * run them and due timers.  On the virtual clock time does not move here: it
+ * runs fds, posts and delay-0 timers, and -1 waits for fds (or a post, or
+ * loop_stop) only.
+ */
 int loop_once(struct loop *l, int timeout_ms);
 
 /*
  * Virtual clock only: advance the clock by ms, firing every timer that falls
  * due, in order of expiry, with loop_now() equal to each timer's expiry while
- * it runs.  Returns the number of timers fired.
+ * it runs.  Returns the number of timers fired.  (Exception: a delay-0 timer
+ * started by a delay-0 timer may run 1 ms late, so a timer that restarts
+ * itself with delay 0 cannot stall the clock.)
  */
 unsigned loop_advance(struct loop *l, loop_ms ms);
-/* Virtual clock only: ms until the next pending timer, or -1 if none. */
+/*
+ * Virtual clock only: ms until the next pending timer (exact; 0 if a delay-0
+ * timer waits), or -1 if none.  Costs a scan of the first non-empty slot of
+ * each wheel level, not of all timers.
+ */
 int64_t loop_next_timer(const struct loop *l);
 
 #endif

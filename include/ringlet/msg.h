@@ -314,4 +314,13 @@ int msg_print(const struct msg *m, struct msg_out *o);
 void msg_out_response(struct msg_out *o, struct msg *req, unsigned code, const char *reason,
 		      const char *to_tag);
 
+/*
+ * msg_out_response with the top Via value replaced by via1[0..via1len) (no
+ * "Via:", no CRLF): the request's top Via with the received and rport
+ * parameters the server transport adds (RFC 3261 §18.2.1, RFC 3581 §4, see
+ * tp_via_rewrite).  via1 NULL: copied as it is.
+ */
+void msg_out_response_via(struct msg_out *o, struct msg *req, unsigned code, const char *reason,
+			  const char *to_tag, const char *via1, size_t via1len);
+
 #endif

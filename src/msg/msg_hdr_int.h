@@ -26,18 +26,33 @@ bool msg_hdr_bounds(const char *buf, struct span v, const char **pp, const char 
  */
 int msg_hparams_open(const char *buf, const char *p, const char *end, struct span *params);
 
+/* Kinds of header parameter values (struct hparam). */
+enum {
+	HPV_NONE = 0, /* no '=': a bare name */
+	HPV_TOKEN,    /* token (also every hostname and IPv4 address) */
+	HPV_QUOTED,   /* quoted-string, quotes kept in the value */
+	HPV_IPV6,     /* an IPv6 address, bracketed or not (RFC 5118 §4.5) */
+};
+
+/* One header parameter from msg_hparam_next. */
+struct hparam {
+	struct span name;
+	struct span value; /* empty when there was no '=' */
+	uint8_t kind;      /* HPV_* */
+};
+
 /*
  * Next header parameter (RFC 3261 §25.1 generic-param = token [EQUAL
- * gen-value], gen-value = token / host / quoted-string) of a params span,
- * through msg_param_next with a validation of each element.  *pos starts at
- * 0.  Returns 0 with *name and *value (value empty when there was no '=';
- * a quoted value keeps its quotes), ENOENT after the last parameter, or
- * EBADMSG for an empty parameter (";;", a trailing ';'), a name that is not a
- * token, a '=' without a value or a malformed value.  A value may also be an
- * IPv6 address without brackets, the form of Via received (RFC 5118 §4.5).
+ * gen-value], gen-value = token / host / quoted-string) of a params span, in
+ * one pass that scans and validates.  *pos starts at 0.  Returns 0 with *hp,
+ * ENOENT after the last parameter (at once for an empty or all-whitespace
+ * span), or EBADMSG for an empty parameter (";;", a trailing ';'), a name
+ * that is not a token, a '=' without a value, a malformed value or anything
+ * else before the next ';'.  LWS (folds included) may surround the name, the
+ * '=' and the value.  A value may also be an IPv6 address without brackets,
+ * the form of Via received (RFC 5118 §4.5).
  */
-int msg_hparam_next(const char *buf, struct span params, uint32_t *pos, struct span *name,
-		    struct span *value);
+int msg_hparam_next(const char *buf, struct span params, uint32_t *pos, struct hparam *hp);
 
 /*
  * delta-seconds = 1*DIGIT (RFC 3261 §25.1) filling span s.  A value above
@@ -50,6 +65,7 @@ int msg_delta_parse(const char *buf, struct span s, bool clamp, int64_t *out);
  * Host syntax (RFC 3261 §25.1, RFC 5118): the n bytes at p form an IPv4
  * address, a hostname or (with brackets) an IPv6 reference.  Returns the
  * enum msg_host_type, or MSG_HOST_NONE if the text is not a valid host.
+ * Without brackets this is lex_host over the whole text.
  */
 uint8_t msg_host_kind(const char *p, size_t n);
 

@@ -5,6 +5,10 @@
  * Header values handed to the typed parsers may contain folded line breaks
  * (CRLF followed by SP or HTAB, §7.3.1); lex_lws() skips those as whitespace,
  * so no parser ever needs a copy of an unfolded value.
+ *
+ * The scanners are the parsers' inner loops: each looks a byte up in a
+ * 256-entry class table and is unrolled four bytes at a time, so a byte costs
+ * a load, a table load and a test.  None reads outside [p, end).
  */
 #ifndef RINGLET_MSG_LEX_H
 #define RINGLET_MSG_LEX_H
@@ -26,10 +30,64 @@ enum {
 
 extern const uint8_t lex_class[256];
 
+/* Stop sets of the scanners, in a second table (lex_stop). */
+enum {
+	LEXS_QSTR = 0x01,  /* ends a run of quoted-string text: '"' '\\' CR LF */
+	LEXS_LIST = 0x02,  /* matters when splitting a header list: ',' '"' '<' */
+	LEXS_HOST = 0x04,  /* hostname / IPv4 characters: alphanum '-' '.' */
+	LEXS_BARE = 0x08,  /* ends or breaks a bare addr-spec: ';' '?' ',' '<' '>' '"' SP HT CR LF */
+	LEXS_VSTOP = 0x10, /* ends a header parameter value: ';' SP HT CR LF */
+};
+
+extern const uint8_t lex_stop[256];
+
 static inline bool lex_is(char c, uint8_t cls)
 {
 	return (lex_class[(uint8_t)c] & cls) != 0;
 }
+
+/* Skip bytes whose entry in tab has a bit of cls set; returns the first other. */
+static inline const char *lex_span(const char *p, const char *end, const uint8_t *tab,
+				   uint8_t cls)
+{
+	while (end - p >= 4) {
+		if (!(tab[(uint8_t)p[0]] & cls))
+			return p;
+		if (!(tab[(uint8_t)p[1]] & cls))
+			return p + 1;
+		if (!(tab[(uint8_t)p[2]] & cls))
+			return p + 2;
+		if (!(tab[(uint8_t)p[3]] & cls))
+			return p + 3;
+		p += 4;
+	}
+	while (p < end && (tab[(uint8_t)*p] & cls))
+		p++;
+	return p;
+}
+
+/* Skip bytes whose entry in tab has no bit of cls set; returns the first other. */
+static inline const char *lex_cspan(const char *p, const char *end, const uint8_t *tab,
+				    uint8_t cls)
+{
+	while (end - p >= 4) {
+		if (tab[(uint8_t)p[0]] & cls)
+			return p;
+		if (tab[(uint8_t)p[1]] & cls)
+			return p + 1;
+		if (tab[(uint8_t)p[2]] & cls)
+			return p + 2;
+		if (tab[(uint8_t)p[3]] & cls)
+			return p + 3;
+		p += 4;
+	}
+	while (p < end && !(tab[(uint8_t)*p] & cls))
+		p++;
+	return p;
+}
+
+/* The rare part of lex_lws: p is at SP, HTAB, CR or LF. */
+const char *lex_lws_slow(const char *p, const char *end);
 
 /*
  * Skip linear whitespace from p (not past end): SP, HTAB and folded line
@@ -38,29 +96,17 @@ static inline bool lex_is(char c, uint8_t cls)
  */
 static inline const char *lex_lws(const char *p, const char *end)
 {
-	for (;;) {
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		const char *q = p;
-		if (q < end && *q == '\r')
-			q++;
-		if (q < end && *q == '\n')
-			q++;
-		else
-			return p;
-		if (q < end && (*q == ' ' || *q == '\t'))
-			p = q;
-		else
-			return p;
-	}
+	if (p >= end || !(lex_class[(uint8_t)*p] & (LEX_WS | LEX_CRLF)))
+		return p;
+	if (*p == ' ' && (p + 1 == end || !(lex_class[(uint8_t)p[1]] & (LEX_WS | LEX_CRLF))))
+		return p + 1; /* the common single space */
+	return lex_lws_slow(p, end);
 }
 
 /* Skip token characters. */
 static inline const char *lex_token(const char *p, const char *end)
 {
-	while (p < end && lex_is(*p, LEX_TOKEN))
-		p++;
-	return p;
+	return lex_span(p, end, lex_class, LEX_TOKEN);
 }
 
 /*
@@ -69,5 +115,35 @@ static inline const char *lex_token(const char *p, const char *end)
  * folding.  Quoted-pairs ("\x") are skipped.
  */
 const char *lex_quoted(const char *p, const char *end);
+
+/*
+ * Host at p (RFC 3261 §25.1): skip the run of hostname characters (alphanum,
+ * '-', '.') and classify it in the same pass.  *kind becomes MSG_HOST_IPV4
+ * (IPv4address: four parts of 1-3 digits, each <= 255), MSG_HOST_NAME
+ * (hostname = *(domainlabel ".") toplabel ["."], labels of alphanum and
+ * inner '-', the top label starting with a letter) or MSG_HOST_NONE (neither,
+ * the run may then be cut short).  Returns the end of the run.
+ */
+const char *lex_host(const char *p, const char *end, uint8_t *kind);
+
+/*
+ * ASCII case-insensitive equality of the n bytes at p with the lower-case
+ * literal lit (letters, digits, '-' and '.' only).
+ */
+static inline bool lex_ieq(const char *p, const char *lit, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = (uint8_t)p[i];
+		if ((uint8_t)(c - 'A') < 26u)
+			c |= 0x20;
+		if (c != (uint8_t)lit[i])
+			return false;
+	}
+	return true;
+}
+
+/* Span s of buf equals the lower-case literal (case-insensitively). */
+#define LEX_SPAN_IS(buf, s, lit)                                                                   \
+	((s).len == sizeof(lit) - 1 && lex_ieq((buf) + (s).off, lit, sizeof(lit) - 1))
 
 #endif

@@ -56,17 +56,17 @@ static const char *display_name(const char *buf, const char *p, const char *end,
 	return p;
 }
 
-/* <addr-spec>: p at '<'.  Returns the position after '>' or NULL. */
+/*
+ * <addr-spec>: p at '<'.  Returns the position after '>' or NULL.  Whitespace
+ * or '<' inside the brackets is not rejected here: msg_uri_parse, which the
+ * caller runs on the span, refuses both in every scheme.
+ */
 static const char *angle_uri(const char *buf, const char *p, const char *end, struct span *uri)
 {
 	const char *u = ++p;
 
-	while (p < end && *p != '>') {
-		if (is_space(*p) || *p == '<')
-			return NULL;
-		p++;
-	}
-	if (p >= end)
+	p = memchr(p, '>', (size_t)(end - p));
+	if (p == NULL)
 		return NULL;
 	*uri = span_from(buf, u, p);
 	return p + 1;
@@ -77,11 +77,9 @@ static const char *bare_uri(const char *buf, const char *p, const char *end, str
 {
 	const char *u = p;
 
-	while (p < end && *p != ';' && !is_space(*p)) {
-		if (*p == '?' || *p == ',' || *p == '<' || *p == '>' || *p == '"')
-			return NULL;
-		p++;
-	}
+	p = lex_cspan(p, end, lex_stop, LEXS_BARE);
+	if (p < end && *p != ';' && !is_space(*p))
+		return NULL; /* '?', ',', '<', '>' or '"' */
 	*uri = span_from(buf, u, p);
 	return p;
 }
@@ -90,7 +88,7 @@ int msg_nameaddr_parse(const char *buf, struct span v, struct msg_nameaddr *out)
 {
 	const char *p, *end;
 	struct msg_nameaddr na;
-	struct span n, val;
+	struct hparam hp;
 	uint32_t pos = 0;
 	int rc;
 
@@ -117,13 +115,13 @@ int msg_nameaddr_parse(const char *buf, struct span v, struct msg_nameaddr *out)
 	if (p < end) {
 		if (*p != ';' || msg_hparams_open(buf, p, end, &na.params) != 0)
 			return EBADMSG;
-		while ((rc = msg_hparam_next(buf, na.params, &pos, &n, &val)) == 0) {
-			if (!span_ieq(buf, n, "tag"))
+		while ((rc = msg_hparam_next(buf, na.params, &pos, &hp)) == 0) {
+			if (!LEX_SPAN_IS(buf, hp.name, "tag"))
 				continue;
 			/* tag-param = "tag" EQUAL token (§25.1), once */
-			if (na.has_tag || !msg_is_token(buf, val))
+			if (na.has_tag || hp.kind != HPV_TOKEN)
 				return EBADMSG;
-			na.tag = val;
+			na.tag = hp.value;
 			na.has_tag = true;
 		}
 		if (rc != ENOENT)
@@ -168,7 +166,7 @@ int msg_contact_parse(const char *buf, struct span v, struct msg_contact *out)
 {
 	const char *p, *end;
 	struct msg_contact c;
-	struct span n, val;
+	struct hparam hp;
 	uint32_t pos = 0;
 	int rc;
 
@@ -184,12 +182,12 @@ int msg_contact_parse(const char *buf, struct span v, struct msg_contact *out)
 	}
 	if (msg_nameaddr_parse(buf, v, &c.na) != 0)
 		return EBADMSG;
-	while ((rc = msg_hparam_next(buf, c.na.params, &pos, &n, &val)) == 0) {
-		if (span_ieq(buf, n, "expires")) {
-			if (c.expires >= 0 || msg_delta_parse(buf, val, true, &c.expires) != 0)
+	while ((rc = msg_hparam_next(buf, c.na.params, &pos, &hp)) == 0) {
+		if (LEX_SPAN_IS(buf, hp.name, "expires")) {
+			if (c.expires >= 0 || msg_delta_parse(buf, hp.value, true, &c.expires) != 0)
 				return EBADMSG;
-		} else if (span_ieq(buf, n, "q")) {
-			if (c.q >= 0 || qvalue(buf, val, &c.q) != 0)
+		} else if (LEX_SPAN_IS(buf, hp.name, "q")) {
+			if (c.q >= 0 || qvalue(buf, hp.value, &c.q) != 0)
 				return EBADMSG;
 		}
 	}

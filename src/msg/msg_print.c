@@ -192,10 +192,20 @@ static void copy_hdr(struct msg_out *o, const struct msg *req, const struct msg_
 void msg_out_response(struct msg_out *o, struct msg *req, unsigned code, const char *reason,
 		      const char *to_tag)
 {
+	msg_out_response_via(o, req, code, reason, to_tag, NULL, 0);
+}
+
+void msg_out_response_via(struct msg_out *o, struct msg *req, unsigned code, const char *reason,
+			  const char *to_tag, const char *via1, size_t via1len)
+{
 	const struct msg_hdr *h;
 
 	msg_out_status_line(o, code, reason);
 	for (h = msg_hdr_find(req, MSG_HDR_VIA); h; h = msg_hdr_next(req, h)) {
+		if (via1 != NULL && h == msg_hdr_find(req, MSG_HDR_VIA)) {
+			msg_out_header(o, "Via", via1, via1len);
+			continue;
+		}
 		copy_hdr(o, req, h, "Via");
 		put(o, "\r\n", 2);
 	}

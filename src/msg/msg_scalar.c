@@ -46,37 +46,67 @@ int msg_hparams_open(const char *buf, const char *p, const char *end, struct spa
 	return 0;
 }
 
-/* gen-value = token / host / quoted-string (RFC 3261 §25.1). */
-static bool gen_value_ok(const char *buf, struct span v)
-{
-	const char *p = buf + v.off;
-	const char *end = p + v.len;
+/* Marks a cursor whose iteration is over (the last parameter had no ';'). */
+#define HPARAM_DONE UINT32_MAX
 
-	if (*p == '"')
-		return lex_quoted(p, end) == end;
-	if (lex_token(p, end) == end)
-		return true; /* also covers hostnames and IPv4 addresses */
-	if (*p == '[')
-		return v.len > 2 && end[-1] == ']' && msg_ipv6_valid(p + 1, v.len - 2);
-	/* RFC 5118 §4.5: received=IPv6address, without brackets */
-	return msg_ipv6_valid(p, v.len);
+/*
+ * gen-value = token / host / quoted-string (RFC 3261 §25.1) at v (v < end,
+ * past LWS).  A token ends at LWS, ';' or the end; a value that is no token
+ * or quoted-string runs up to one of those and must then be an IPv6 address
+ * with or without brackets (RFC 5118 §4.5).  Returns the end of the value
+ * and sets *kind, or NULL.
+ */
+static const char *gen_value(const char *v, const char *end, uint8_t *kind)
+{
+	if (*v == '"') {
+		*kind = HPV_QUOTED;
+		return lex_quoted(v, end);
+	}
+	const char *e = lex_token(v, end);
+	if (e == end || (lex_stop[(uint8_t)*e] & LEXS_VSTOP)) {
+		*kind = HPV_TOKEN;
+		return e > v ? e : NULL;
+	}
+	e = lex_cspan(e, end, lex_stop, LEXS_VSTOP);
+	size_t n = (size_t)(e - v);
+	bool ok = *v == '[' ? n > 2 && e[-1] == ']' && msg_ipv6_valid(v + 1, n - 2)
+			    : msg_ipv6_valid(v, n);
+	*kind = HPV_IPV6;
+	return ok ? e : NULL;
 }
 
-int msg_hparam_next(const char *buf, struct span params, uint32_t *pos, struct span *name,
-		    struct span *value)
+int msg_hparam_next(const char *buf, struct span params, uint32_t *pos, struct hparam *hp)
 {
-	if (!msg_param_next(buf, params, pos, name, value))
+	const char *start = buf + params.off;
+	const char *end = start + params.len;
+
+	if (*pos > params.len)
 		return ENOENT;
-	if (!msg_is_token(buf, *name))
+	if (*pos == 0 && lex_lws(start, end) == end) {
+		*pos = HPARAM_DONE;
+		return ENOENT; /* an empty (or all-whitespace) params span has no element */
+	}
+	const char *n = lex_lws(start + *pos, end);
+	const char *p = lex_token(n, end);
+	if (p == n)
 		return EBADMSG; /* empty (";;", trailing ';') or not a token */
-	/* Whether a '=' followed the name: "p=" is malformed, "p" is not. */
-	const char *pend = buf + params.off + params.len;
-	const char *q = lex_lws(buf + name->off + name->len, pend);
-	bool eq = q < pend && *q == '=';
-	if (eq != (value->len > 0))
+	hp->name = span_from(buf, n, p);
+	hp->value = span_from(buf, p, p);
+	hp->kind = HPV_NONE;
+	p = lex_lws(p, end);
+	if (p < end && *p == '=') {
+		const char *v = lex_lws(p + 1, end);
+		if (v == end)
+			return EBADMSG;
+		p = gen_value(v, end, &hp->kind);
+		if (p == NULL)
+			return EBADMSG;
+		hp->value = span_from(buf, v, p);
+		p = lex_lws(p, end);
+	}
+	if (p < end && *p != ';')
 		return EBADMSG;
-	if (eq && !gen_value_ok(buf, *value))
-		return EBADMSG;
+	*pos = p < end ? (uint32_t)(p + 1 - start) : HPARAM_DONE;
 	return 0;
 }
 
@@ -181,7 +211,8 @@ int msg_token_parse(const char *buf, struct span v, struct span *out)
 int msg_ctype_parse(const char *buf, struct span v, struct msg_ctype *out)
 {
 	const char *p, *end;
-	struct span params = SPAN_NULL, n, val;
+	struct span params = SPAN_NULL;
+	struct hparam hp;
 	uint32_t pos = 0;
 	int rc;
 
@@ -205,8 +236,8 @@ int msg_ctype_parse(const char *buf, struct span v, struct msg_ctype *out)
 		if (*p != ';' || msg_hparams_open(buf, p, end, &params) != 0)
 			return EBADMSG;
 		/* m-parameter = m-attribute EQUAL m-value: the value is required */
-		while ((rc = msg_hparam_next(buf, params, &pos, &n, &val)) == 0)
-			if (val.len == 0)
+		while ((rc = msg_hparam_next(buf, params, &pos, &hp)) == 0)
+			if (hp.kind == HPV_NONE)
 				return EBADMSG;
 		if (rc != ENOENT)
 			return EBADMSG;
@@ -256,7 +287,8 @@ static const char *comment_end(const char *p, const char *end)
 int msg_retry_after_parse(const char *buf, struct span v, struct msg_retry_after *out)
 {
 	const char *p, *end;
-	struct span params = SPAN_NULL, comment = SPAN_NULL, n, val;
+	struct span params = SPAN_NULL, comment = SPAN_NULL;
+	struct hparam hp;
 	int64_t secs, duration = -1;
 	uint32_t pos = 0;
 	int rc;
@@ -280,10 +312,10 @@ int msg_retry_after_parse(const char *buf, struct span v, struct msg_retry_after
 	if (p < end) {
 		if (*p != ';' || msg_hparams_open(buf, p, end, &params) != 0)
 			return EBADMSG;
-		while ((rc = msg_hparam_next(buf, params, &pos, &n, &val)) == 0) {
-			if (!span_ieq(buf, n, "duration"))
+		while ((rc = msg_hparam_next(buf, params, &pos, &hp)) == 0) {
+			if (!LEX_SPAN_IS(buf, hp.name, "duration"))
 				continue;
-			if (duration >= 0 || msg_delta_parse(buf, val, false, &duration) != 0)
+			if (duration >= 0 || msg_delta_parse(buf, hp.value, false, &duration) != 0)
 				return EBADMSG;
 		}
 		if (rc != ENOENT)
@@ -315,7 +347,8 @@ static const char *event_type_end(const char *p, const char *end)
 int msg_event_parse(const char *buf, struct span v, struct msg_event *out)
 {
 	const char *p, *end;
-	struct span params = SPAN_NULL, id = SPAN_NULL, n, val;
+	struct span params = SPAN_NULL, id = SPAN_NULL;
+	struct hparam hp;
 	bool has_id = false;
 	uint32_t pos = 0;
 	int rc;
@@ -331,13 +364,13 @@ int msg_event_parse(const char *buf, struct span v, struct msg_event *out)
 	if (p < end) {
 		if (*p != ';' || msg_hparams_open(buf, p, end, &params) != 0)
 			return EBADMSG;
-		while ((rc = msg_hparam_next(buf, params, &pos, &n, &val)) == 0) {
-			if (!span_ieq(buf, n, "id"))
+		while ((rc = msg_hparam_next(buf, params, &pos, &hp)) == 0) {
+			if (!LEX_SPAN_IS(buf, hp.name, "id"))
 				continue;
-			if (has_id || !msg_is_token(buf, val))
+			if (has_id || hp.kind != HPV_TOKEN)
 				return EBADMSG;
 			has_id = true;
-			id = val;
+			id = hp.value;
 		}
 		if (rc != ENOENT)
 			return EBADMSG;
@@ -363,7 +396,8 @@ static int substate_delta(const char *buf, struct span val, int64_t *dst)
 int msg_substate_parse(const char *buf, struct span v, struct msg_substate *out)
 {
 	const char *p, *end;
-	struct span params = SPAN_NULL, reason = SPAN_NULL, n, val;
+	struct span params = SPAN_NULL, reason = SPAN_NULL;
+	struct hparam hp;
 	int64_t expires = -1, retry = -1;
 	uint32_t pos = 0;
 	int rc = 0;
@@ -379,15 +413,15 @@ int msg_substate_parse(const char *buf, struct span v, struct msg_substate *out)
 	if (p < end) {
 		if (*p != ';' || msg_hparams_open(buf, p, end, &params) != 0)
 			return EBADMSG;
-		while (rc == 0 && (rc = msg_hparam_next(buf, params, &pos, &n, &val)) == 0) {
-			if (span_ieq(buf, n, "expires")) {
-				rc = substate_delta(buf, val, &expires);
-			} else if (span_ieq(buf, n, "retry-after")) {
-				rc = substate_delta(buf, val, &retry);
-			} else if (span_ieq(buf, n, "reason")) {
-				if (reason.len > 0 || !msg_is_token(buf, val))
+		while (rc == 0 && (rc = msg_hparam_next(buf, params, &pos, &hp)) == 0) {
+			if (LEX_SPAN_IS(buf, hp.name, "expires")) {
+				rc = substate_delta(buf, hp.value, &expires);
+			} else if (LEX_SPAN_IS(buf, hp.name, "retry-after")) {
+				rc = substate_delta(buf, hp.value, &retry);
+			} else if (LEX_SPAN_IS(buf, hp.name, "reason")) {
+				if (reason.len > 0 || hp.kind != HPV_TOKEN)
 					rc = EBADMSG;
-				reason = val;
+				reason = hp.value;
 			}
 		}
 		if (rc != ENOENT)

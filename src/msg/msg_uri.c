@@ -77,18 +77,14 @@ static bool is_visual(char c)
  */
 static const char *scan(const char *p, const char *end, uint8_t cls)
 {
-	while (p < end) {
-		if (*p == '%') {
-			if (end - p < 3 || !lex_is(p[1], LEX_HEX) || !lex_is(p[2], LEX_HEX))
-				return NULL;
-			p += 3;
-		} else if (is(*p, cls)) {
-			p++;
-		} else {
-			break;
-		}
+	for (;;) {
+		p = lex_span(p, end, uri_class, cls);
+		if (p >= end || *p != '%')
+			return p;
+		if (end - p < 3 || !lex_is(p[1], LEX_HEX) || !lex_is(p[2], LEX_HEX))
+			return NULL;
+		p += 3;
 	}
-	return p;
 }
 
 /* True if [p, end) is non-empty and made only of class cls or escapes. */
@@ -99,29 +95,8 @@ static bool all_of(const char *p, const char *end, uint8_t cls)
 
 static const char *find(const char *p, const char *end, char c)
 {
-	while (p < end && *p != c)
-		p++;
-	return p;
-}
-
-/* IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each <= 255. */
-static bool is_ipv4(const char *p, const char *end)
-{
-	for (int i = 0; i < 4; i++) {
-		unsigned v = 0, n = 0;
-		while (p < end && lex_is(*p, LEX_DIGIT) && n < 4) {
-			v = v * 10 + (unsigned)(*p++ - '0');
-			n++;
-		}
-		if (n == 0 || n > 3 || v > 255)
-			return false;
-		if (i < 3) {
-			if (p >= end || *p != '.')
-				return false;
-			p++;
-		}
-	}
-	return p == end;
+	const char *q = memchr(p, c, (size_t)(end - p));
+	return q != NULL ? q : end;
 }
 
 /*
@@ -131,28 +106,8 @@ static bool is_ipv4(const char *p, const char *end)
  */
 static bool is_hostname(const char *p, const char *end)
 {
-	const char *top = NULL;
-
-	if (p < end && end[-1] == '.')
-		end--; /* the optional final dot */
-	if (p >= end)
-		return false;
-	while (p < end) {
-		const char *l = p;
-		while (p < end && *p != '.')
-			p++;
-		if (l == p || !is_alnum(l[0]) || !is_alnum(p[-1]))
-			return false;
-		for (const char *q = l; q < p; q++)
-			if (!is_alnum(*q) && *q != '-')
-				return false;
-		top = l;
-		if (p < end)
-			p++;
-		if (p == end && p[-1] == '.')
-			return false; /* ".." before the final dot: an empty label */
-	}
-	return lex_is(top[0], LEX_ALPHA);
+	uint8_t kind;
+	return lex_host(p, end, &kind) == end && kind == MSG_HOST_NAME;
 }
 
 /* "[" IPv6address "]" (RFC 3261 §25.1, RFC 5118 §4): checked with inet_pton. */
@@ -182,44 +137,51 @@ static const char *parse_hostport(const char *buf, const char *p, const char *en
 		p++;
 		uri->host_type = MSG_HOST_IPV6;
 	} else {
-		while (p < end && is(*p, C_HOST))
-			p++;
-		if (is_ipv4(h, p))
-			uri->host_type = MSG_HOST_IPV4;
-		else if (is_hostname(h, p))
-			uri->host_type = MSG_HOST_NAME;
-		else
+		p = lex_host(p, end, &uri->host_type);
+		if (uri->host_type == MSG_HOST_NONE)
 			return NULL;
 	}
 	uri->host = span_from(buf, h, p);
 	if (p < end && *p == ':') {
 		const char *d = ++p;
-		while (p < end && lex_is(*p, LEX_DIGIT))
-			p++;
-		uint32_t port;
-		uri->port_s = span_from(buf, d, p);
-		if (span_u32(buf, uri->port_s, 65535, &port) != 0)
+		uint32_t port = 0;
+		while (p < end && lex_is(*p, LEX_DIGIT)) {
+			port = port * 10 + (uint32_t)(*p++ - '0');
+			if (port > 65535)
+				return NULL;
+		}
+		if (p == d)
 			return NULL;
+		uri->port_s = span_from(buf, d, p);
 		uri->port = (uint16_t)port;
 	}
 	return p;
 }
 
-/* uri-parameters: *( ";" pname [ "=" pvalue ] ), pname/pvalue = 1*paramchar. */
-static bool valid_sip_params(const char *p, const char *end)
+/*
+ * uri-parameters = *( ";" pname [ "=" pvalue ] ), pname and pvalue
+ * 1*paramchar, from p (after the first ';').  Returns the end of the
+ * parameters (the '?' of the headers, or end) or NULL.
+ */
+static const char *sip_params(const char *p, const char *end)
 {
 	const uint8_t pc = C_UNRES | C_PARAM;
 
 	for (;;) {
-		const char *e = find(p, end, ';');
-		const char *eq = find(p, e, '=');
-		if (!all_of(p, eq, pc))
-			return false;
-		if (eq < e && !all_of(eq + 1, e, pc))
-			return false;
-		if (e == end)
-			return true;
-		p = e + 1;
+		const char *n = scan(p, end, pc);
+		if (n == NULL || n == p)
+			return NULL;
+		if (n < end && *n == '=') {
+			const char *v = scan(n + 1, end, pc);
+			if (v == NULL || v == n + 1)
+				return NULL;
+			n = v;
+		}
+		if (n == end || *n == '?')
+			return n;
+		if (*n != ';')
+			return NULL;
+		p = n + 1;
 	}
 }
 
@@ -282,8 +244,8 @@ static int parse_sip(const char *buf, const char *p, const char *end, struct msg
 	uri->params = span_from(buf, p, p);
 	uri->headers = span_from(buf, end, end);
 	if (p < end && *p == ';') {
-		const char *q = find(p + 1, end, '?');
-		if (!valid_sip_params(p + 1, q))
+		const char *q = sip_params(p + 1, end);
+		if (q == NULL)
 			return EBADMSG;
 		uri->params = span_from(buf, p + 1, q);
 		p = q;
@@ -409,6 +371,18 @@ static int parse_other(const char *buf, const char *p, const char *end, struct m
 	return 0;
 }
 
+/* "sip:" or "sips:" in any case at p: the position of the ':', else NULL. */
+static const char *sip_scheme(const char *p, const char *end)
+{
+	if (end - p < 4 || (p[0] | 0x20) != 's' || (p[1] | 0x20) != 'i' || (p[2] | 0x20) != 'p')
+		return NULL;
+	if (p[3] == ':')
+		return p + 3;
+	if (end - p >= 5 && (p[3] | 0x20) == 's' && p[4] == ':')
+		return p + 4;
+	return NULL;
+}
+
 int msg_uri_parse(const char *buf, struct span s, struct msg_uri *uri)
 {
 	const char *p = buf + s.off;
@@ -420,15 +394,19 @@ int msg_uri_parse(const char *buf, struct span s, struct msg_uri *uri)
 	u.whole = s;
 	if (p >= end || !lex_is(*p, LEX_ALPHA))
 		return EBADMSG;
-	const char *c = p + 1;
-	while (c < end && is(*c, C_SCHEME))
-		c++;
-	if (c == end || *c != ':')
-		return EBADMSG;
+	const char *c = sip_scheme(p, end);
+	bool sip = c != NULL; /* otherwise the scheme is neither "sip" nor "sips" */
+	if (!sip) {
+		c = p + 1;
+		while (c < end && is(*c, C_SCHEME))
+			c++;
+		if (c == end || *c != ':')
+			return EBADMSG;
+	}
 	u.scheme_s = span_from(buf, p, c);
 	u.user = u.password = u.host = u.port_s = u.params = u.headers = u.opaque =
 	    span_from(buf, end, end);
-	if (name_is(p, c, "sip") || name_is(p, c, "sips")) {
+	if (sip) {
 		u.scheme = c - p == 3 ? MSG_URI_SIP : MSG_URI_SIPS;
 		err = parse_sip(buf, c + 1, end, &u);
 	} else if (name_is(p, c, "tel")) {

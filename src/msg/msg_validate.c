@@ -32,22 +32,27 @@ static const char *const multi_reason[MSG_HDR__COUNT] = {
 #undef X
 };
 
-/* Headers a server needs to route and answer: always checked, in this order. */
-static const uint8_t mandatory_check[] = {
-    MSG_HDR_VIA,
-    MSG_HDR_FROM,
-    MSG_HDR_TO,
-    MSG_HDR_CALL_ID,
-    MSG_HDR_CSEQ,
-    MSG_HDR_MAX_FORWARDS,
-    MSG_HDR_CONTENT_LENGTH,
-    MSG_HDR_CONTACT,
-    MSG_HDR_EXPIRES,
-    MSG_HDR_ROUTE,
-    MSG_HDR_RECORD_ROUTE,
-    MSG_HDR_REQUIRE,
-    MSG_HDR_PROXY_REQUIRE,
+/*
+ * Headers a server needs to route and answer: always checked.  When several
+ * headers are bad, the verdict names the one ranked first here (1 = first);
+ * with MSG_V_ALL the other known headers follow in the order of their ids.
+ */
+static const uint8_t mandatory_rank[MSG_HDR__COUNT] = {
+    [MSG_HDR_VIA] = 1,
+    [MSG_HDR_FROM] = 2,
+    [MSG_HDR_TO] = 3,
+    [MSG_HDR_CALL_ID] = 4,
+    [MSG_HDR_CSEQ] = 5,
+    [MSG_HDR_MAX_FORWARDS] = 6,
+    [MSG_HDR_CONTENT_LENGTH] = 7,
+    [MSG_HDR_CONTACT] = 8,
+    [MSG_HDR_EXPIRES] = 9,
+    [MSG_HDR_ROUTE] = 10,
+    [MSG_HDR_RECORD_ROUTE] = 11,
+    [MSG_HDR_REQUIRE] = 12,
+    [MSG_HDR_PROXY_REQUIRE] = 13,
 };
+#define RANK_OTHERS 14 /* rank of a non-mandatory id: RANK_OTHERS + id */
 
 /* RFC 3261 §8.1.1: every request and response carries these. */
 static const uint8_t mandatory_present[] = {
@@ -153,28 +158,32 @@ static bool check_presence(const struct msg *m, struct msg_verdict *v)
 	return false;
 }
 
-/* Every element of header id must pass msg_check_hdr. */
-static bool check_id(struct msg *m, uint8_t id, struct msg_verdict *v)
-{
-	for (const struct msg_hdr *h = msg_hdr_find(m, id); h; h = msg_hdr_next(m, h))
-		if (msg_check_hdr(m, h) != 0)
-			return bad(m, v, 400, id, bad_reason[id]);
-	return false;
-}
-
+/*
+ * One pass over the header elements: each is typed-checked (parsed) once, the
+ * first elements of Via, From, To and CSeq into the accessors' cache.  An
+ * element whose id ranks after a failure already found is skipped, so the
+ * verdict names the best-ranked bad header whatever the order of the lines.
+ */
 static bool check_syntax(struct msg *m, unsigned flags, struct msg_verdict *v)
 {
-	bool done[MSG_HDR__COUNT] = {false};
+	unsigned best = UINT32_MAX;
+	uint8_t bad_id = MSG_HDR_OTHER;
 
-	for (size_t i = 0; i < ARRAY_SIZE(mandatory_check); i++) {
-		if (check_id(m, mandatory_check[i], v))
-			return true;
-		done[mandatory_check[i]] = true;
+	for (uint16_t i = 0; i < m->nhdrs; i++) {
+		const struct msg_hdr *h = &m->hdrs[i];
+		unsigned r = mandatory_rank[h->id];
+		if (r == 0) {
+			if (!(flags & MSG_V_ALL) || h->id == MSG_HDR_OTHER)
+				continue;
+			r = RANK_OTHERS + h->id;
+		}
+		if (r < best && msg_check_hdr(m, h) != 0) {
+			best = r;
+			bad_id = h->id;
+		}
 	}
-	if (flags & MSG_V_ALL)
-		for (uint8_t id = MSG_HDR_OTHER + 1; id < MSG_HDR__COUNT; id++)
-			if (!done[id] && check_id(m, id, v))
-				return true;
+	if (best != UINT32_MAX)
+		return bad(m, v, 400, bad_id, bad_reason[bad_id]);
 	/* RFC 3261 §8.1.1.5, RFC 4475 §3.1.2.17: methods compare case-sensitively */
 	const struct msg_cseq *cs = msg_cseq(m);
 	if (m->is_request && cs != NULL &&

@@ -86,53 +86,37 @@ bool msg_ipv6_valid(const char *p, size_t n)
 	return dcolon ? groups <= 7 : groups == 8;
 }
 
-/*
- * hostname = *( domainlabel "." ) toplabel [ "." ]
- * domainlabel = alphanum / alphanum *( alphanum / "-" ) alphanum
- * toplabel = ALPHA / ALPHA *( alphanum / "-" ) alphanum
- */
-static bool hostname_valid(const char *p, size_t n)
-{
-	size_t i = 0, label = 0;
-
-	if (n > 0 && p[n - 1] == '.')
-		n--;
-	if (n == 0)
-		return false;
-	while (i < n) {
-		label = i;
-		while (i < n && (lex_is(p[i], LEX_ALPHA | LEX_DIGIT) || p[i] == '-'))
-			i++;
-		if (i == label || p[label] == '-' || p[i - 1] == '-')
-			return false;
-		if (i == n)
-			break;
-		if (p[i] != '.' || ++i == n)
-			return false;
-	}
-	return lex_is(p[label], LEX_ALPHA);
-}
-
 uint8_t msg_host_kind(const char *p, size_t n)
 {
+	uint8_t kind;
+
 	if (n >= 2 && p[0] == '[') {
 		if (p[n - 1] == ']' && msg_ipv6_valid(p + 1, n - 2))
 			return MSG_HOST_IPV6;
 		return MSG_HOST_NONE;
 	}
-	if (ipv4_valid(p, n))
-		return MSG_HOST_IPV4;
-	if (hostname_valid(p, n))
-		return MSG_HOST_NAME;
-	return MSG_HOST_NONE;
+	return lex_host(p, p + n, &kind) == p + n ? kind : MSG_HOST_NONE;
 }
 
-/* sent-protocol: three tokens separated by SLASH = SWS "/" SWS. */
+/*
+ * sent-protocol: three tokens separated by SLASH = SWS "/" SWS.  Nearly every
+ * Via starts "SIP/2.0/", which gives the same spans as the general path.
+ */
 static const char *sent_protocol(const char *buf, const char *p, const char *end,
 				 struct msg_via *via)
 {
 	struct span *part[3] = {&via->proto_name, &via->proto_ver, &via->transport};
 
+	if (end - p > 8 && memcmp(p, "SIP/2.0/", 8) == 0) {
+		via->proto_name = span_from(buf, p, p + 3);
+		via->proto_ver = span_from(buf, p + 4, p + 7);
+		p = lex_lws(p + 8, end);
+		const char *t = lex_token(p, end);
+		if (t == p)
+			return NULL;
+		via->transport = span_from(buf, p, t);
+		return t;
+	}
 	for (int i = 0; i < 3; i++) {
 		const char *s = p;
 		p = lex_token(p, end);
@@ -149,11 +133,27 @@ static const char *sent_protocol(const char *buf, const char *p, const char *end
 	return p;
 }
 
+/* 1*DIGIT up to 65535 at p; returns the end of the digits or NULL. */
+static const char *port_digits(const char *p, const char *end, uint16_t *port)
+{
+	const char *d = p;
+	uint32_t v = 0;
+
+	while (p < end && is_digit(*p)) {
+		v = v * 10 + (uint32_t)(*p++ - '0');
+		if (v > 65535)
+			return NULL;
+	}
+	if (p == d)
+		return NULL;
+	*port = (uint16_t)v;
+	return p;
+}
+
 /* sent-by = host [ COLON port ]; returns the position after it or NULL. */
 static const char *sent_by(const char *buf, const char *p, const char *end, struct msg_via *via)
 {
 	const char *s = p;
-	uint32_t port;
 
 	if (p < end && *p == '[') {
 		while (p < end && *p != ']')
@@ -161,23 +161,18 @@ static const char *sent_by(const char *buf, const char *p, const char *end, stru
 		if (p >= end)
 			return NULL;
 		p++;
+		via->host_type = msg_host_kind(s, (size_t)(p - s));
 	} else {
-		while (p < end && (lex_is(*p, LEX_ALPHA | LEX_DIGIT) || *p == '-' || *p == '.'))
-			p++;
+		p = lex_host(p, end, &via->host_type);
 	}
-	via->host_type = msg_host_kind(s, (size_t)(p - s));
 	if (via->host_type == MSG_HOST_NONE)
 		return NULL;
 	via->host = span_from(buf, s, p);
 	p = lex_lws(p, end);
 	if (p < end && *p == ':') {
-		const char *d = lex_lws(p + 1, end);
-		p = d;
-		while (p < end && is_digit(*p))
-			p++;
-		if (span_u32(buf, span_from(buf, d, p), 65535, &port) != 0)
+		p = port_digits(lex_lws(p + 1, end), end, &via->port);
+		if (p == NULL)
 			return NULL;
-		via->port = (uint16_t)port;
 		p = lex_lws(p, end);
 	}
 	return p;
@@ -193,46 +188,62 @@ static bool received_ok(const char *buf, struct span val)
 }
 
 /* The known via-params; each may appear once.  Others are kept in params only. */
-static int via_param(const char *buf, struct span n, struct span val, struct msg_via *via)
+static int via_param(const char *buf, const struct hparam *hp, struct msg_via *via)
 {
+	struct span n = hp->name, val = hp->value;
+	const char *np = buf + n.off;
 	uint32_t num;
 
-	if (span_ieq(buf, n, "branch")) {
-		if (via->branch.len > 0 || !msg_is_token(buf, val))
+	switch (n.len) {
+	case 6: /* branch = token */
+		if (!lex_ieq(np, "branch", 6))
+			return 0;
+		if (via->branch.len > 0 || hp->kind != HPV_TOKEN)
 			return EBADMSG;
 		via->branch = val;
-	} else if (span_ieq(buf, n, "received")) {
+		return 0;
+	case 8:
+		if (!lex_ieq(np, "received", 8))
+			return 0;
 		if (via->received.len > 0 || val.len == 0 || !received_ok(buf, val))
 			return EBADMSG;
 		via->received = val;
-	} else if (span_ieq(buf, n, "rport")) {
-		if (via->rport >= 0)
-			return EBADMSG;
-		if (val.len == 0) {
-			via->rport = 0;
-			return 0;
+		return 0;
+	case 5:
+		if (lex_ieq(np, "rport", 5)) {
+			if (via->rport >= 0)
+				return EBADMSG;
+			if (val.len == 0) {
+				via->rport = 0;
+				return 0;
+			}
+			if (span_u32(buf, val, 65535, &num) != 0 || num == 0)
+				return EBADMSG;
+			via->rport = (int32_t)num;
+		} else if (lex_ieq(np, "maddr", 5)) {
+			if (via->maddr.len > 0 || val.len == 0 ||
+			    msg_host_kind(buf + val.off, val.len) == MSG_HOST_NONE)
+				return EBADMSG;
+			via->maddr = val;
 		}
-		if (span_u32(buf, val, 65535, &num) != 0 || num == 0)
-			return EBADMSG;
-		via->rport = (int32_t)num;
-	} else if (span_ieq(buf, n, "maddr")) {
-		if (via->maddr.len > 0 || val.len == 0 ||
-		    msg_host_kind(buf + val.off, val.len) == MSG_HOST_NONE)
-			return EBADMSG;
-		via->maddr = val;
-	} else if (span_ieq(buf, n, "ttl")) {
+		return 0;
+	case 3:
+		if (!lex_ieq(np, "ttl", 3))
+			return 0;
 		if (via->ttl >= 0 || span_u32(buf, val, 255, &num) != 0)
 			return EBADMSG;
 		via->ttl = (int16_t)num;
+		return 0;
+	default:
+		return 0;
 	}
-	return 0;
 }
 
 int msg_via_parse(const char *buf, struct span v, struct msg_via *out)
 {
 	const char *p, *end;
 	struct msg_via via;
-	struct span n, val;
+	struct hparam hp;
 	uint32_t pos = 0;
 	int rc;
 
@@ -253,8 +264,8 @@ int msg_via_parse(const char *buf, struct span v, struct msg_via *out)
 	if (p < end) {
 		if (*p != ';' || msg_hparams_open(buf, p, end, &via.params) != 0)
 			return EBADMSG;
-		while ((rc = msg_hparam_next(buf, via.params, &pos, &n, &val)) == 0)
-			if (via_param(buf, n, val, &via) != 0)
+		while ((rc = msg_hparam_next(buf, via.params, &pos, &hp)) == 0)
+			if (via_param(buf, &hp, &via) != 0)
 				return EBADMSG;
 		if (rc != ENOENT)
 			return EBADMSG;

@@ -1,0 +1,192 @@
+/*
+ * core.c - ringletd's transaction user for this version: validation, OPTIONS
+ * to the server itself, and the right status for everything else.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#define LOG_MODULE "core"
+#include "core.h"
+#include "ringlet/log.h"
+
+/* What this version of the server does itself (RFC 3261 §20.5). */
+static const char allow_hdr[] = "Allow: OPTIONS, ACK, CANCEL\r\n";
+
+void rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_listen *bound,
+		  unsigned nbound)
+{
+	memset(c, 0, sizeof(*c));
+	c->opts = o;
+	for (unsigned i = 0; i < nbound && i < RD_MAX_LISTEN; i++)
+		c->self[c->nself++] = bound[i];
+}
+
+/* True if uri's host (and port) name this server: a listen address, or a served domain. */
+static bool host_is_self(const struct rd_core *c, const char *buf, const struct msg_uri *u)
+{
+	if (u->scheme != MSG_URI_SIP && u->scheme != MSG_URI_SIPS)
+		return false;
+	uint16_t port = u->port ? u->port : (u->scheme == MSG_URI_SIPS ? 5061 : 5060);
+	if (u->host_type == MSG_HOST_IPV4 || u->host_type == MSG_HOST_IPV6) {
+		struct tp_addr a;
+		if (tp_addr_set(&a, buf + u->host.off, u->host.len, port))
+			return false;
+		for (unsigned i = 0; i < c->nself; i++)
+			if (tp_addr_equal(&a, &c->self[i].addr))
+				return true;
+	}
+	const struct rd_opts *o = c->opts;
+	for (unsigned i = 0; i < o->ndomain; i++)
+		if (span_ieq(buf, u->host, o->domain[i]))
+			return true;
+	return o->ndomain == 0 && span_ieq(buf, u->host, "localhost");
+}
+
+/* Option tags of Require the server does not support, for 420's Unsupported (§20.40). */
+static void unsupported_hdr(struct msg *m, char *out, size_t cap)
+{
+	size_t n = 0;
+	out[0] = 0;
+	for (const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_REQUIRE); h;
+	     h = msg_hdr_next(m, h)) {
+		struct span tag;
+		if (msg_token_parse(m->buf, h->value, &tag))
+			continue;
+		bool known = false;
+		for (const char *const *s = msg_supported_default; *s; s++)
+			if (span_ieq(m->buf, tag, *s))
+				known = true;
+		if (known)
+			continue;
+		int w = snprintf(out + n, cap - n, "%s%.*s", n ? ", " : "Unsupported: ",
+				 (int)tag.len, m->buf + tag.off);
+		if (w < 0 || (size_t)w >= cap - n - 3) {
+			out[n] = 0;
+			break;
+		}
+		n += (size_t)w;
+	}
+	if (n)
+		memcpy(out + n, "\r\n", 3);
+}
+
+static void respond(struct tsx *t, unsigned code, const char *reason, const char *hdrs)
+{
+	int err = tsx_respond(t, code, reason, hdrs, NULL, 0);
+	if (err)
+		log_debug("event=respond-failed code=%u err=%d", code, err);
+}
+
+/* OPTIONS to the server itself (RFC 3261 §11.2): what it can do. */
+static void answer_options(struct tsx *t)
+{
+	char hdrs[256];
+	size_t n = (size_t)snprintf(hdrs, sizeof(hdrs), "%sAccept: application/sdp\r\nSupported: ",
+				    allow_hdr);
+	for (const char *const *s = msg_supported_default; *s && n < sizeof(hdrs); s++)
+		n += (size_t)snprintf(hdrs + n, sizeof(hdrs) - n, "%s%s",
+				      s == msg_supported_default ? "" : ", ", *s);
+	if (n < sizeof(hdrs))
+		snprintf(hdrs + n, sizeof(hdrs) - n, "\r\nServer: Ringlet\r\n");
+	respond(t, 200, NULL, hdrs);
+}
+
+/* CANCEL (RFC 3261 §9.2): 200 and 487 for the INVITE, or 481 when nothing matches. */
+static void answer_cancel(struct tsx *t)
+{
+	struct tsx *inv = tsx_cancel_target(t);
+	if (!inv) {
+		respond(t, 481, NULL, NULL);
+		return;
+	}
+	respond(t, 200, NULL, NULL);
+	if (tsx_last_code(inv) < 200)
+		tsx_respond(inv, 487, NULL, NULL, NULL, 0);
+}
+
+static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
+{
+	const struct rd_core *c = arg;
+	struct msg *m = &rx->msg;
+	struct msg_verdict v;
+	const struct msg_uri *ru = msg_ruri(m);
+	bool to_self = ru && !ru->has_user && host_is_self(c, m->buf, ru);
+
+	/*
+	 * Malformed requests never get here (rd_core_input answers them
+	 * statelessly); what is left are the role verdicts 416, 420 and 483.
+	 * A request to the server itself is not forwarded: no 483 (§16.3 item 3).
+	 */
+	if (!msg_validate(m, to_self ? 0 : MSG_V_PROXY, NULL, &v)) {
+		char hdrs[512] = "";
+		if (v.status == 420)
+			unsupported_hdr(m, hdrs, sizeof(hdrs));
+		respond(t, v.status, v.reason, hdrs[0] ? hdrs : NULL);
+		return;
+	}
+	if (m->method == MSG_METHOD_CANCEL) {
+		answer_cancel(t);
+		return;
+	}
+	if (to_self) {
+		if (m->method == MSG_METHOD_OPTIONS)
+			answer_options(t);
+		else if (m->method == MSG_METHOD_OTHER)
+			respond(t, 501, NULL, allow_hdr); /* §21.5.2: method not recognised */
+		else
+			respond(t, 405, NULL, allow_hdr); /* §8.2.1: recognised, not supported */
+		return;
+	}
+	/*
+	 * No location service and no forwarding in this version: a user of ours
+	 * is unknown (404); anything for elsewhere is refused, never relayed.
+	 */
+	if (ru && (ru->scheme == MSG_URI_SIP || ru->scheme == MSG_URI_SIPS) &&
+	    host_is_self(c, m->buf, ru))
+		respond(t, 404, NULL, NULL);
+	else
+		respond(t, 403, "Relaying Denied", NULL);
+}
+
+/*
+ * Answer a malformed request statelessly (RFC 3261 §8.2, as a proxy's
+ * sanity check does): no transaction is kept for bytes that are broken, so
+ * garbage cannot hold memory for Timer J, and a later well-formed request
+ * that reuses the branch is not mistaken for a retransmission.
+ */
+static void reject_stateless(struct tp *tp, struct tp_rx *rx, const struct msg_verdict *v)
+{
+	struct tp_dest d;
+	struct msg *m = &rx->msg;
+	if (m->method == MSG_METHOD_ACK || !msg_top_via(m) || tp_response_dest(rx, &d))
+		return; /* §17.2.1: never answer an ACK; without a Via nowhere to answer */
+	char via[MSG_MAX_LINE], buf[4096 + MSG_MAX_LINE];
+	int vl = tp_via_rewrite(rx, via, sizeof(via));
+	struct msg_out o;
+	msg_out_init(&o, buf, sizeof(buf));
+	msg_out_response_via(&o, m, v->status, v->reason, msg_to(m) ? "rl-sl" : NULL,
+			     vl > 0 ? via : NULL, vl > 0 ? (size_t)vl : 0);
+	msg_out_header(&o, "Server", "Ringlet", 7);
+	if (msg_out_end(&o, NULL, 0) == 0)
+		tp_send(tp, &d, buf, o.len);
+}
+
+void rd_core_input(struct tp *tp, struct tp_rx *rx, void *arg)
+{
+	struct tsx_layer *layer = arg;
+	struct msg_verdict v;
+	msg_validate(&rx->msg, 0, NULL, &v);
+	if (v.drop)
+		return;
+	if (v.malformed) {
+		log_info_rl("event=bad-request status=%u reason=\"%s\"", v.status,
+			    v.reason ? v.reason : "");
+		reject_stateless(tp, rx, &v);
+		return;
+	}
+	tsx_layer_input(layer, rx);
+}
+
+const struct tsx_tu rd_core_tu_template = {
+	.request = on_request,
+};
