@@ -7,7 +7,7 @@ FUZZ_SECS ?= 600        # per target, for `make fuzz`
 SMOKE_SECS ?= 20        # per target, inside `make test`
 
 .PHONY: all build deps run test unit test-asan fuzz-build fuzz-smoke fuzz valgrind \
-	bench-parse bench-tsx clean
+	bench-parse bench-tsx bench-wheel clean
 
 all: build
 
@@ -53,6 +53,10 @@ bench-parse: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_OPT) >/dev/null
 	@cmake --build build -j $(JOBS) --target bench_parse
 	@./build/bench/parse/bench_parse bench/parse/corpus
+
+# Timer wheel: ns per start/cancel of 10 million timers.
+bench-wheel: build
+	@./build/bench/wheel/bench_wheel
 
 # Transactions/s through ringletd with SIPp, 1 and 2 workers.  Needs both cores: run it alone.
 bench-tsx: build
