@@ -320,6 +320,7 @@ static int check_other(struct msg *m, const struct msg_hdr *h)
 	case MSG_HDR_ALERT_INFO:
 	case MSG_HDR_CALL_INFO:
 	case MSG_HDR_ERROR_INFO: /* "<" absoluteURI ">" *(SEMI param) */
+		memset(&na, 0, sizeof(na));
 		if (msg_nameaddr_parse(m->buf, h->value, &na) != 0)
 			return EBADMSG;
 		return na.angle && na.display.len == 0 ? 0 : EBADMSG;
