@@ -608,8 +608,8 @@ static void check_spans_inside(const struct msg_uri *u, size_t n)
 static void test_truncation(void **state)
 {
 	static const char *const longs[] = {
-		"sips:1_unusual.URI~(x)&y%41:pa$s,word@[2001:db8::192.0.2.1]:5061;transport=tls;"
-		"maddr=[::1];lr;n%61me=v%61lue?Route=%3Csip:example.com%3E&h=v",
+		("sips:1_unusual.URI~(x)&y%41:pa$s,word@[2001:db8::192.0.2.1]:5061;transport=tls;"
+		 "maddr=[::1];lr;n%61me=v%61lue?Route=%3Csip:example.com%3E&h=v"),
 		"sip:user@host.example.com:65535;a;b=c?d=e",
 		"sip:1.2.3.4:5;x",
 		"tel:+1-201-(555)-0123;ext=1-2;isub=a/b%20;phone-context=+1.914;foo=bar",
