@@ -1,0 +1,78 @@
+/*
+ * auth.h - HTTP digest authentication for SIP (RFC 3261 §22, RFC 7616,
+ * RFC 8760): challenges, stateless nonces, response verification.
+ *
+ * Nonces carry their creation time and an HMAC-SHA-256 over it with a
+ * server secret, so any node that shares the secret verifies them without
+ * shared state.  Nonce-count replay is caught by a small per-process cache
+ * of (nonce, highest nc) entries; a node that never saw a nonce accepts its
+ * first nc and remembers it.
+ */
+#ifndef RINGLET_AUTH_H
+#define RINGLET_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ringlet/msg.h"
+
+#define AUTH_SECRET_LEN 32
+#define AUTH_NONCE_MAX 96
+
+enum auth_alg {
+	AUTH_MD5 = 1,
+	AUTH_SHA256,
+};
+
+struct auth;
+
+/*
+ * Create a verifier.  secret: AUTH_SECRET_LEN bytes shared by every node of a
+ * deployment (NULL: random, good for one node).  nonce_ttl: seconds a nonce
+ * stays valid (then stale=true).  Returns 0 or ENOMEM.  Thread-safe.
+ */
+int auth_alloc(struct auth **out, const uint8_t *secret, unsigned nonce_ttl);
+void auth_free(struct auth *a);
+
+/* HA1 = H(user ":" realm ":" password) as lower-case hex into out (33 or 65 bytes). */
+void auth_ha1(enum auth_alg alg, const char *user, const char *realm, const char *password,
+	      char *out);
+
+/*
+ * Header lines of a challenge (401 with WWW-Authenticate, 407 with
+ * Proxy-Authenticate): both algorithms, SHA-256 first (RFC 8760 §2.4),
+ * qop="auth", a fresh nonce, stale=true when asked.  Written into out with
+ * CRLFs, NUL-terminated.  Returns the length, or -1 if cap is too small.
+ */
+int auth_challenge(struct auth *a, const char *realm, bool proxy, bool stale, char *out,
+		   size_t cap);
+
+/* What auth_check decided. */
+enum auth_result {
+	AUTH_OK = 0,
+	AUTH_NONE,     /* no credentials for this realm: challenge */
+	AUTH_BAD,      /* wrong response, unknown user, bad syntax: challenge again */
+	AUTH_STALE,    /* right response, expired nonce: challenge with stale=true */
+	AUTH_REPLAY,   /* nonce-count not above the last one seen: challenge */
+};
+
+/*
+ * The credentials of request m for realm (Authorization, or
+ * Proxy-Authorization when proxy): the username in *user (NUL-terminated,
+ * cap usercap) so the caller can fetch its HA1, or AUTH_NONE / AUTH_BAD.
+ */
+enum auth_result auth_credentials(const struct msg *m, const char *realm, bool proxy, char *user,
+				  size_t usercap);
+
+/*
+ * Verify request m's credentials for realm against the user's HA1 digests
+ * (ha1_md5 / ha1_sha256, hex; NULL when the user is unknown: the answer is
+ * AUTH_BAD after the same work, so timing does not tell unknown users from
+ * wrong passwords).  Checks the nonce HMAC and age, the digest uri against
+ * the Request-URI, qop=auth, nc against replay, and the response.
+ */
+enum auth_result auth_check(struct auth *a, const struct msg *m, const char *realm, bool proxy,
+			    const char *ha1_md5, const char *ha1_sha256);
+
+#endif
