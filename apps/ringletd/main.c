@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define LOG_MODULE "main"
 #include "core.h"
@@ -67,6 +69,27 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Fail early when another process holds addr: the workers' sockets use
+ * SO_REUSEPORT, which would otherwise let a second ringletd share the port
+ * silently.  A socket without SO_REUSEPORT cannot bind where one with it is.
+ */
+static int probe_free(uint8_t proto, const struct tp_addr *addr)
+{
+	if (tp_addr_port(addr) == 0)
+		return 0;
+	int fd = socket(addr->u.sa.sa_family, proto == TP_UDP ? SOCK_DGRAM : SOCK_STREAM, 0);
+	if (fd < 0)
+		return errno;
+	int one = 1, err = 0;
+	if (proto != TP_UDP)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* TIME_WAIT is fine */
+	if (bind(fd, &addr->u.sa, tp_addr_len(addr)) != 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
 /* Create worker i: its loop, sockets on every listener, and its transaction layer. */
 static int worker_setup(struct server *s, unsigned i, struct rd_listen *bound)
 {
@@ -82,7 +105,10 @@ static int worker_setup(struct server *s, unsigned i, struct rd_listen *bound)
 	for (unsigned k = 0; k < o->nlisten; k++) {
 		/* worker 0 binds what was asked (port 0: ephemeral); the others join it */
 		const struct tp_addr *want = i == 0 ? &o->listen[k].addr : &bound[k].addr;
-		err = tp_sock_listen(w->tp, o->listen[k].proto, want, i == 0 ? &bound[k].addr : NULL);
+		err = i == 0 ? probe_free(o->listen[k].proto, want) : 0;
+		if (!err)
+			err = tp_sock_listen(w->tp, o->listen[k].proto, want,
+					     i == 0 ? &bound[k].addr : NULL);
 		if (err) {
 			fprintf(stderr, "ringletd: cannot listen on %s: %s; pick a free address with "
 					"-l PROTO:HOST:PORT\n",
