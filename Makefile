@@ -7,7 +7,7 @@ FUZZ_SECS ?= 600        # per target, for `make fuzz`
 SMOKE_SECS ?= 20        # per target, inside `make test`
 
 .PHONY: all build deps run test unit test-asan fuzz-build fuzz-smoke fuzz valgrind \
-	bench-parse bench-tsx bench-wheel clean
+	bench-parse bench-tsx bench-wheel bench-loc clean
 
 all: build
 
@@ -57,6 +57,10 @@ bench-parse: deps
 # Timer wheel: ns per start/cancel of 10 million timers.
 bench-wheel: build
 	@./build/bench/wheel/bench_wheel
+
+# Location store updates/s: memory and SQLite, 1 and 2 threads.
+bench-loc: build
+	@./build/bench/loc/bench_loc
 
 # Transactions/s through ringletd with SIPp, 1 and 2 workers.  Needs both cores: run it alone.
 bench-tsx: build

@@ -1,7 +1,9 @@
 /*
  * core.c - ringletd's transaction user for this version: validation, OPTIONS
- * to the server itself, and the right status for everything else.
+ * to the server itself, REGISTER to the registrar, and the right status for
+ * everything else.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,36 +12,84 @@
 #include "ringlet/log.h"
 
 /* What this version of the server does itself (RFC 3261 §20.5). */
-static const char allow_hdr[] = "Allow: OPTIONS, ACK, CANCEL\r\n";
+static const char allow_hdr[] = "Allow: OPTIONS, ACK, CANCEL, REGISTER\r\n";
 
-void rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_listen *bound,
-		  unsigned nbound)
-{
-	memset(c, 0, sizeof(*c));
-	c->opts = o;
-	for (unsigned i = 0; i < nbound && i < RD_MAX_LISTEN; i++)
-		c->self[c->nself++] = bound[i];
-}
-
-/* True if uri's host (and port) name this server: a listen address, or a served domain. */
-static bool host_is_self(const struct rd_core *c, const char *buf, const struct msg_uri *u)
+/*
+ * True if uri's host names this server: a served domain (--domain; with
+ * none, "localhost"), or a listen address with its port (any port when
+ * any_port: an address-of-record has none).
+ */
+static bool host_is_self(const struct rd_core *c, const char *buf, const struct msg_uri *u,
+			 bool any_port)
 {
 	if (u->scheme != MSG_URI_SIP && u->scheme != MSG_URI_SIPS)
 		return false;
 	uint16_t port = u->port ? u->port : (u->scheme == MSG_URI_SIPS ? 5061 : 5060);
 	if (u->host_type == MSG_HOST_IPV4 || u->host_type == MSG_HOST_IPV6) {
-		struct tp_addr a;
-		if (tp_addr_set(&a, buf + u->host.off, u->host.len, port))
-			return false;
-		for (unsigned i = 0; i < c->nself; i++)
-			if (tp_addr_equal(&a, &c->self[i].addr))
+		for (unsigned i = 0; i < c->nself; i++) {
+			struct tp_addr a;
+			uint16_t p = any_port ? tp_addr_port(&c->self[i].addr) : port;
+			if (tp_addr_set(&a, buf + u->host.off, u->host.len, p) == 0 &&
+			    tp_addr_equal(&a, &c->self[i].addr))
 				return true;
+		}
 	}
 	const struct rd_opts *o = c->opts;
 	for (unsigned i = 0; i < o->ndomain; i++)
 		if (span_ieq(buf, u->host, o->domain[i]))
 			return true;
 	return o->ndomain == 0 && span_ieq(buf, u->host, "localhost");
+}
+
+/* The registrar's AOR check: a domain of ours, whatever the port (§10.3 step 5). */
+static bool own_domain(void *arg, const char *buf, const struct msg_uri *u)
+{
+	return host_is_self(arg, buf, u, true);
+}
+
+int rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_listen *bound,
+		 unsigned nbound, struct loc_store *store)
+{
+	memset(c, 0, sizeof(*c));
+	c->opts = o;
+	for (unsigned i = 0; i < nbound && i < RD_MAX_LISTEN; i++)
+		c->self[c->nself++] = bound[i];
+	if (o->auth && auth_alloc(&c->auth, NULL, o->auth_nonce_ttl))
+		return ENOMEM;
+	struct reg_conf rc = {
+		.store = store,
+		.auth = c->auth,
+		.realm = o->realm,
+		.min_expires = o->min_expires,
+		.max_expires = o->max_expires,
+		.default_expires = o->default_expires,
+		.own = own_domain,
+		.own_arg = c,
+		.algs = ((o->auth_algs & RD_ALG_MD5) ? REG_ALG(AUTH_MD5) : 0) |
+			((o->auth_algs & RD_ALG_SHA256) ? REG_ALG(AUTH_SHA256) : 0),
+	};
+	int err = reg_alloc(&c->reg, &rc);
+	if (err) {
+		if (c->auth)
+			auth_free(c->auth);
+		c->auth = NULL;
+	}
+	return err;
+}
+
+void rd_core_stop(struct rd_core *c)
+{
+	if (c->reg && reg_stop(c->reg, 3000))
+		log_warn("event=stop what=\"the store did not answer every REGISTER in 3 s\"");
+}
+
+void rd_core_free(struct rd_core *c)
+{
+	reg_free(c->reg);
+	c->reg = NULL;
+	if (c->auth)
+		auth_free(c->auth);
+	c->auth = NULL;
 }
 
 /* Option tags of Require the server does not support, for 420's Unsupported (§20.40). */
@@ -110,7 +160,7 @@ static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 	struct msg *m = &rx->msg;
 	struct msg_verdict v;
 	const struct msg_uri *ru = msg_ruri(m);
-	bool to_self = ru && !ru->has_user && host_is_self(c, m->buf, ru);
+	bool to_self = ru && !ru->has_user && host_is_self(c, m->buf, ru, false);
 
 	/*
 	 * Malformed requests never get here (rd_core_input answers them
@@ -128,6 +178,19 @@ static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 		answer_cancel(t);
 		return;
 	}
+	if (m->method == MSG_METHOD_REGISTER) {
+		/*
+		 * §10.3 step 1: a registrar handles the domains it has bindings
+		 * for (a listen address is one whatever the port: the domain
+		 * is the host); a proxy would forward the rest, and relaying
+		 * comes later.
+		 */
+		if (ru && host_is_self(c, m->buf, ru, true))
+			reg_request(c->reg, t, rx);
+		else
+			respond(t, 403, "Not Our Domain", NULL);
+		return;
+	}
 	if (to_self) {
 		if (m->method == MSG_METHOD_OPTIONS)
 			answer_options(t);
@@ -142,7 +205,7 @@ static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 	 * is unknown (404); anything for elsewhere is refused, never relayed.
 	 */
 	if (ru && (ru->scheme == MSG_URI_SIP || ru->scheme == MSG_URI_SIPS) &&
-	    host_is_self(c, m->buf, ru))
+	    host_is_self(c, m->buf, ru, false))
 		respond(t, 404, NULL, NULL);
 	else
 		respond(t, 403, "Relaying Denied", NULL);

@@ -1,12 +1,16 @@
 /*
- * core.h - what ringletd does with a request before the registrar and the
- * proxy arrive: check it (msg_validate), answer OPTIONS addressed to the
- * server itself, and give every other request the status it deserves.
+ * core.h - what ringletd does with a request: check it (msg_validate),
+ * answer OPTIONS addressed to the server itself, hand REGISTERs for our
+ * domains to the registrar (reg.h), and give every other request the status
+ * it deserves until the proxy arrives.
  */
 #ifndef RINGLETD_CORE_H
 #define RINGLETD_CORE_H
 
 #include "opts.h"
+#include "ringlet/auth.h"
+#include "ringlet/loc.h"
+#include "ringlet/reg.h"
 #include "ringlet/tsx.h"
 
 /* Read-only after rd_core_init: shared by every worker without locks. */
@@ -15,11 +19,26 @@ struct rd_core {
 	/* the addresses we listen on, with the port actually bound */
 	struct rd_listen self[RD_MAX_LISTEN];
 	unsigned nself;
+	struct auth *auth; /* NULL with --auth off */
+	struct reg *reg;
 };
 
-/* Fill the server's identity from opts and the bound listeners. */
-void rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_listen *bound,
-		  unsigned nbound);
+/*
+ * Fill the server's identity from opts and the bound listeners, and create
+ * the registrar on store (borrowed: open before, closed after
+ * rd_core_free).  Call before any worker runs.  Returns 0 or ENOMEM.
+ */
+int rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_listen *bound,
+		 unsigned nbound, struct loc_store *store);
+
+/*
+ * Stop taking REGISTERs and wait (bounded) for the store operations in
+ * flight, while the workers still run: call on SIGTERM before stopping them.
+ */
+void rd_core_stop(struct rd_core *c);
+
+/* Free what rd_core_init made, once the workers are gone. */
+void rd_core_free(struct rd_core *c);
 
 /*
  * What each worker's transport hands up (install as tp->recv with the

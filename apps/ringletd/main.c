@@ -15,10 +15,12 @@
 #define LOG_MODULE "main"
 #include "core.h"
 #include "opts.h"
+#include "ringlet/loc.h"
 #include "ringlet/log.h"
 #include "ringlet/loop.h"
 #include "ringlet/tp.h"
 #include "ringlet/tsx.h"
+#include "user.h"
 
 struct worker {
 	unsigned id;
@@ -37,6 +39,7 @@ struct server {
 	struct tsx_tu tu;
 	struct worker *w;
 	unsigned nw;
+	struct loc_store *store; /* the registrar's bindings and the users */
 };
 
 /* Say once, on stderr, which given flags this version accepts but does not act on yet. */
@@ -46,14 +49,9 @@ static void warn_later(const struct rd_opts *o)
 		uint32_t bit;
 		const char *what;
 	} later[] = {
-		{RD_G_CONFIG, "-c/--config: config files arrive with the registrar; ignored"},
-		{RD_G_STORE, "--store: the location store arrives with the registrar; ignored"},
 		{RD_G_ROUTE, "--route: forwarding arrives with the proxy; ignored"},
 		{RD_G_TRUST, "--trust: forwarding arrives with the proxy; ignored"},
 		{RD_G_MODE, "--mode: proxy, redirect and b2bua modes arrive later; ignored"},
-		{RD_G_AUTH, "--auth: digest authentication arrives with the registrar; ignored"},
-		{RD_G_REALM, "--realm: digest authentication arrives with the registrar; ignored"},
-		{RD_G_EXPIRES, "--min-expires/--max-expires: the registrar arrives later; ignored"},
 		{RD_G_HTTP, "--http: the management API arrives later; ignored"},
 	};
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
@@ -150,6 +148,9 @@ static void server_free(struct server *s)
 	if (s->group)
 		tsx_group_free(s->group);
 	free(s->w);
+	rd_core_free(&s->core);
+	if (s->store)
+		loc_close(s->store);
 }
 
 static void log_listeners(const struct rd_listen *b, unsigned n, unsigned workers)
@@ -173,14 +174,11 @@ int main(int argc, char **argv)
 	if (rc)
 		return 2;
 	const struct rd_opts *o = &s->opts;
-	if (o->user_cmd) {
-		fprintf(stderr, "ringletd: 'user' needs the credential store, which arrives with the "
-				"registrar; nothing was changed\n");
-		return 2;
-	}
+	if (o->user_cmd)
+		return rd_user_main(o, argc, argv);
 	warn_later(o);
 	if (o->check_config) {
-		printf("ringletd: settings are valid\n");
+		printf("ringletd: %s: valid\n", o->config ? o->config : "settings");
 		return 0;
 	}
 	static const enum log_level levels[] = {LOG_LEVEL_ERR, LOG_LEVEL_WARN, LOG_LEVEL_INFO,
@@ -195,6 +193,13 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	char why[256] = "";
+	rc = loc_open(&s->store, o->store, why, sizeof(why));
+	if (rc) {
+		fprintf(stderr, "ringletd: cannot open the store %s: %s\n", o->store,
+			why[0] ? why : strerror(rc));
+		return rc == EINVAL ? 2 : 1;
+	}
 	s->nw = o->workers;
 	s->w = calloc(s->nw, sizeof(*s->w));
 	struct rd_listen bound[RD_MAX_LISTEN];
@@ -203,6 +208,7 @@ int main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "ringletd: cannot start: %s\n", strerror(rc));
 		free(s->w);
+		loc_close(s->store);
 		return 1;
 	}
 	s->tu = rd_core_tu_template;
@@ -211,7 +217,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < s->nw && rc == 0; i++) {
 		rc = worker_setup(s, i, bound);
 		if (i == 0 && rc == 0)
-			rd_core_init(&s->core, o, bound, o->nlisten);
+			rc = rd_core_init(&s->core, o, bound, o->nlisten, s->store);
 	}
 	if (rc) {
 		if (rc > 0)
@@ -231,6 +237,7 @@ int main(int argc, char **argv)
 	int sig = 0;
 	sigwait(&set, &sig);
 	log_info("event=stopping signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	rd_core_stop(&s->core);
 	server_free(s);
 	return 0;
 }

@@ -30,7 +30,10 @@ struct auth;
 /*
  * Create a verifier.  secret: AUTH_SECRET_LEN bytes shared by every node of a
  * deployment (NULL: random, good for one node).  nonce_ttl: seconds a nonce
- * stays valid (then stale=true).  Returns 0 or ENOMEM.  Thread-safe.
+ * stays valid (then stale=true).  Returns 0, ENOMEM, or EIO (no random bytes).
+ * Thread-safe.  Nonces are dated by the wall clock, which the nodes sharing a
+ * secret must agree on (within 30 s); the replay cache is per struct auth
+ * (bounded: a fixed table, the oldest nonce of a full slot is forgotten).
  */
 int auth_alloc(struct auth **out, const uint8_t *secret, unsigned nonce_ttl);
 void auth_free(struct auth *a);
@@ -43,7 +46,9 @@ void auth_ha1(enum auth_alg alg, const char *user, const char *realm, const char
  * Header lines of a challenge (401 with WWW-Authenticate, 407 with
  * Proxy-Authenticate): both algorithms, SHA-256 first (RFC 8760 §2.4),
  * qop="auth", a fresh nonce, stale=true when asked.  Written into out with
- * CRLFs, NUL-terminated.  Returns the length, or -1 if cap is too small.
+ * CRLFs, NUL-terminated.  Returns the length, or -1 if cap is too small (or
+ * the realm is longer than 255 bytes or holds control characters; '"' and
+ * '\' are escaped).
  */
 int auth_challenge(struct auth *a, const char *realm, bool proxy, bool stale, char *out,
 		   size_t cap);
@@ -61,6 +66,9 @@ enum auth_result {
  * The credentials of request m for realm (Authorization, or
  * Proxy-Authorization when proxy): the username in *user (NUL-terminated,
  * cap usercap) so the caller can fetch its HA1, or AUTH_NONE / AUTH_BAD.
+ * The credentials are the first element of that header whose scheme is
+ * Digest and whose realm equals realm byte for byte.  A username that does
+ * not fit, is empty or holds control characters is AUTH_BAD.
  */
 enum auth_result auth_credentials(const struct msg *m, const char *realm, bool proxy, char *user,
 				  size_t usercap);
@@ -71,6 +79,11 @@ enum auth_result auth_credentials(const struct msg *m, const char *realm, bool p
  * AUTH_BAD after the same work, so timing does not tell unknown users from
  * wrong passwords).  Checks the nonce HMAC and age, the digest uri against
  * the Request-URI, qop=auth, nc against replay, and the response.
+ * Accepted: algorithm MD5 (also when absent) or SHA-256, qop=auth only (qop
+ * is mandatory in RFC 7616; the RFC 2069 form without it is AUTH_BAD), the
+ * digest uri equal to the Request-URI byte for byte or as a URI (RFC 3261
+ * §19.1.4).  AUTH_STALE only for a right response; the nonce-count is
+ * recorded only for a right response on a live nonce.
  */
 enum auth_result auth_check(struct auth *a, const struct msg *m, const char *realm, bool proxy,
 			    const char *ha1_md5, const char *ha1_sha256);

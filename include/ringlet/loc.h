@@ -31,6 +31,7 @@
 #define LOC_ADDR_MAX 64
 #define LOC_UA_MAX 128
 #define LOC_MAX_BINDINGS 32 /* per address-of-record */
+#define LOC_MAX_CHANGES 128 /* contacts of one loc_update (more: EINVAL) */
 
 /* One binding of an address-of-record to a contact (RFC 3261 §10.2.1). */
 struct loc_binding {
@@ -127,6 +128,38 @@ int loc_user_list_sync(struct loc_store *s, void (*fn)(const struct loc_user *u,
  */
 int loc_iterate_sync(struct loc_store *s,
 		     void (*fn)(const char *aor, const struct loc_binding *b, void *arg), void *arg);
+
+/*
+ * Counters of a store since loc_open (monotonic, read without a lock).
+ * commits counts transactions made durable: with SQLite's group commit it
+ * stays far below the number of updates when many are queued at once.
+ */
+struct loc_stats {
+	uint64_t ops;     /* asynchronous operations completed (any result) */
+	uint64_t commits; /* SQLite: transactions committed; others: 0 */
+	uint64_t expired; /* bindings removed by expiry (memory, SQLite; Redis: key TTLs) */
+	uint64_t retries; /* Redis: optimistic updates retried after a concurrent write */
+};
+
+/* Copy the counters of s into *out.  Thread-safe. */
+void loc_stats(struct loc_store *s, struct loc_stats *out);
+
+/*
+ * Return values and ordering, for every asynchronous call above: 0 means fn
+ * will be called exactly once, later, on l's thread; an errno (EINVAL: bad
+ * argument, e.g. an empty or too long aor, n > LOC_MAX_CHANGES; ENOMEM)
+ * means it will not be called.  On err != 0 a loc_result_fn gets b NULL and
+ * n 0, a loc_user_fn gets u NULL.  Operations not completed yet are
+ * concurrent: they may take effect in any order (each one is atomic).
+ * Errors of the backend: EIO (SQLite or Redis said no), EBUSY (SQLite:
+ * another process held the write lock for seconds), ENOMEM, ENOTCONN (Redis
+ * unreachable; the store reconnects on its own), ETIMEDOUT (Redis: no answer
+ * in time), EAGAIN (Redis: the update lost a race too often).
+ * In a loc_change, b.call_id and b.cseq are those of the REGISTER (when
+ * b.call_id is "" the call's call_id and cseq are used and stored).  With
+ * remove_all, the changes (normally none) are applied after the removal.
+ * The fn of loc_iterate_sync must not call the store.
+ */
 
 /*
  * The store removes expired bindings on its own, on time, without scanning

@@ -18,26 +18,50 @@
 /* More Digest parameters than this is not a real client (RFC 7616 defines 14). */
 #define AUTH_MAX_PARAMS 32
 
-/* Known Digest parameter names and where their value goes. */
-struct auth_field {
-	const char *name;
-	size_t off; /* offsetof the span in struct msg_auth */
-};
-
-#define F(n) {#n, offsetof(struct msg_auth, n)}
-static const struct auth_field auth_fields[] = {
-	F(realm),    F(nonce), F(opaque),   F(algorithm), F(qop), F(domain),   F(stale),
-	F(username), F(uri),   F(response), F(cnonce),    F(nc),  F(userhash),
-};
-#undef F
-
-/* Where the value of parameter name goes, NULL for an unknown name. */
-static struct span *auth_slot(const char *buf, struct span name, struct msg_auth *a)
+/*
+ * Where the value of a known Digest parameter goes (RFC 7616 §3.3-3.5, RFC
+ * 8760), chosen by the length of the name and then one comparison; NULL for
+ * an unknown name.  *bit is a bit unique to the name (duplicate detection).
+ */
+static struct span *auth_slot(const char *buf, struct span name, struct msg_auth *a,
+			      uint32_t *bit)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(auth_fields); i++)
-		if (span_ieq(buf, name, auth_fields[i].name))
-			return (struct span *)(void *)((char *)a + auth_fields[i].off);
-	return NULL;
+	const char *n = buf + name.off;
+	struct span *slot = NULL;
+
+#define IS(lit) lex_tieq(n, lit, sizeof(lit) - 1)
+	switch (name.len) {
+	case 2:
+		slot = IS("nc") ? &a->nc : NULL;
+		break;
+	case 3:
+		slot = IS("uri") ? &a->uri : IS("qop") ? &a->qop : NULL;
+		break;
+	case 5:
+		slot = IS("realm") ? &a->realm : IS("nonce") ? &a->nonce : IS("stale") ? &a->stale : NULL;
+		break;
+	case 6:
+		slot = IS("opaque")   ? &a->opaque
+		       : IS("domain") ? &a->domain
+		       : IS("cnonce") ? &a->cnonce
+				      : NULL;
+		break;
+	case 8:
+		slot = IS("username")	? &a->username
+		       : IS("response") ? &a->response
+		       : IS("userhash") ? &a->userhash
+					: NULL;
+		break;
+	case 9:
+		slot = IS("algorithm") ? &a->algorithm : NULL;
+		break;
+	default:
+		break;
+	}
+#undef IS
+	if (slot != NULL)
+		*bit = 1u << (((const char *)slot - (const char *)a) / sizeof(*slot));
+	return slot;
 }
 
 /*
@@ -73,24 +97,34 @@ static const char *auth_param(const char *buf, const char *p, const char *end, s
 	return p;
 }
 
-/* The comma-separated Digest parameters in [p, end). */
+/*
+ * The comma-separated Digest parameters in [p, end).  A name given twice is
+ * EBADMSG: known names are tracked in a bit mask, unknown ones compared with
+ * the unknown ones before them.
+ */
 static int digest_params(const char *buf, const char *p, const char *end, struct msg_auth *a)
 {
-	struct span seen[AUTH_MAX_PARAMS];
+	struct span other[AUTH_MAX_PARAMS];
 	struct span name, value;
-	size_t n = 0;
+	uint32_t known = 0, bit = 0;
+	size_t n = 0, nother = 0;
 
 	for (;;) {
 		p = auth_param(buf, p, end, &name, &value);
-		if (p == NULL || n == AUTH_MAX_PARAMS)
+		if (p == NULL || n++ == AUTH_MAX_PARAMS)
 			return EBADMSG;
-		for (size_t i = 0; i < n; i++)
-			if (span_ieq2(buf, seen[i], buf, name))
+		struct span *slot = auth_slot(buf, name, a, &bit);
+		if (slot != NULL) {
+			if (known & bit)
 				return EBADMSG; /* given twice */
-		seen[n++] = name;
-		struct span *slot = auth_slot(buf, name, a);
-		if (slot != NULL)
+			known |= bit;
 			*slot = value;
+		} else {
+			for (size_t i = 0; i < nother; i++)
+				if (other[i].len == name.len && span_ieq2(buf, other[i], buf, name))
+					return EBADMSG;
+			other[nother++] = name;
+		}
 		p = lex_lws(p, end);
 		if (p >= end)
 			return 0;
@@ -118,7 +152,7 @@ int msg_auth_parse(const char *buf, struct span v, struct msg_auth *out)
 	const char *r = lex_lws(p, end);
 	if (r == end) {
 		/* a bare scheme: Digest needs parameters, others may do without */
-		if (span_ieq(buf, a.scheme, "Digest"))
+		if (LEX_TOKEN_IS(buf, a.scheme, "digest"))
 			return EBADMSG;
 		a.params = span_from(buf, end, end);
 		*out = a;
@@ -127,7 +161,7 @@ int msg_auth_parse(const char *buf, struct span v, struct msg_auth *out)
 	if (r == p)
 		return EBADMSG; /* LWS is mandatory after the scheme */
 	a.params = span_from(buf, r, end);
-	if (span_ieq(buf, a.scheme, "Digest") && digest_params(buf, r, end, &a) != 0)
+	if (LEX_TOKEN_IS(buf, a.scheme, "digest") && digest_params(buf, r, end, &a) != 0)
 		return EBADMSG;
 	*out = a;
 	return 0;

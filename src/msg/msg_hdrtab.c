@@ -23,7 +23,7 @@ const bool msg_hdr_list_tab[MSG_HDR__COUNT] = {
 };
 
 /* Compact forms, indexed by letter - 'a'. */
-static const uint8_t compact_tab[26] = {
+const uint8_t msg_hdr_compact[26] = {
     ['a' - 'a'] = MSG_HDR_ACCEPT_CONTACT,
     ['b' - 'a'] = MSG_HDR_REFERRED_BY,
     ['c' - 'a'] = MSG_HDR_CONTENT_TYPE,
@@ -46,162 +46,131 @@ static const uint8_t compact_tab[26] = {
     ['y' - 'a'] = MSG_HDR_IDENTITY,
 };
 
-struct hname {
-	uint8_t len;
-	uint8_t id;
-	char lname[MSG_HDR_NAME_MAX + 5]; /* lower case, NUL padded (8-byte loads) */
+/* Lower-case names, NUL-padded for the 8-byte loads of msg_hdr_id_of. */
+const char msg_hdr_lnames[MSG_HDR__COUNT][MSG_HDR_NAME_LOAD] = {
+    [MSG_HDR_ACCEPT] = "accept",
+    [MSG_HDR_ACCEPT_ENCODING] = "accept-encoding",
+    [MSG_HDR_ACCEPT_LANGUAGE] = "accept-language",
+    [MSG_HDR_ALERT_INFO] = "alert-info",
+    [MSG_HDR_ALLOW] = "allow",
+    [MSG_HDR_ALLOW_EVENTS] = "allow-events",
+    [MSG_HDR_AUTHENTICATION_INFO] = "authentication-info",
+    [MSG_HDR_AUTHORIZATION] = "authorization",
+    [MSG_HDR_CALL_ID] = "call-id",
+    [MSG_HDR_CALL_INFO] = "call-info",
+    [MSG_HDR_CONTACT] = "contact",
+    [MSG_HDR_CONTENT_DISPOSITION] = "content-disposition",
+    [MSG_HDR_CONTENT_ENCODING] = "content-encoding",
+    [MSG_HDR_CONTENT_LANGUAGE] = "content-language",
+    [MSG_HDR_CONTENT_LENGTH] = "content-length",
+    [MSG_HDR_CONTENT_TYPE] = "content-type",
+    [MSG_HDR_CSEQ] = "cseq",
+    [MSG_HDR_DATE] = "date",
+    [MSG_HDR_ERROR_INFO] = "error-info",
+    [MSG_HDR_EVENT] = "event",
+    [MSG_HDR_EXPIRES] = "expires",
+    [MSG_HDR_FROM] = "from",
+    [MSG_HDR_IN_REPLY_TO] = "in-reply-to",
+    [MSG_HDR_MAX_FORWARDS] = "max-forwards",
+    [MSG_HDR_MIME_VERSION] = "mime-version",
+    [MSG_HDR_MIN_EXPIRES] = "min-expires",
+    [MSG_HDR_ORGANIZATION] = "organization",
+    [MSG_HDR_PATH] = "path",
+    [MSG_HDR_PRIORITY] = "priority",
+    [MSG_HDR_PROXY_AUTHENTICATE] = "proxy-authenticate",
+    [MSG_HDR_PROXY_AUTHORIZATION] = "proxy-authorization",
+    [MSG_HDR_PROXY_REQUIRE] = "proxy-require",
+    [MSG_HDR_RACK] = "rack",
+    [MSG_HDR_RECORD_ROUTE] = "record-route",
+    [MSG_HDR_REFER_TO] = "refer-to",
+    [MSG_HDR_REFERRED_BY] = "referred-by",
+    [MSG_HDR_REPLY_TO] = "reply-to",
+    [MSG_HDR_REQUIRE] = "require",
+    [MSG_HDR_RETRY_AFTER] = "retry-after",
+    [MSG_HDR_ROUTE] = "route",
+    [MSG_HDR_RSEQ] = "rseq",
+    [MSG_HDR_SERVER] = "server",
+    [MSG_HDR_SERVICE_ROUTE] = "service-route",
+    [MSG_HDR_SESSION_EXPIRES] = "session-expires",
+    [MSG_HDR_SUBJECT] = "subject",
+    [MSG_HDR_SUBSCRIPTION_STATE] = "subscription-state",
+    [MSG_HDR_SUPPORTED] = "supported",
+    [MSG_HDR_TIMESTAMP] = "timestamp",
+    [MSG_HDR_TO] = "to",
+    [MSG_HDR_UNSUPPORTED] = "unsupported",
+    [MSG_HDR_USER_AGENT] = "user-agent",
+    [MSG_HDR_VIA] = "via",
+    [MSG_HDR_WARNING] = "warning",
+    [MSG_HDR_WWW_AUTHENTICATE] = "www-authenticate",
+    [MSG_HDR_ACCEPT_CONTACT] = "accept-contact",
+    [MSG_HDR_REJECT_CONTACT] = "reject-contact",
+    [MSG_HDR_REQUEST_DISPOSITION] = "request-disposition",
+    [MSG_HDR_IDENTITY] = "identity",
+    [MSG_HDR_IDENTITY_INFO] = "identity-info",
 };
 
-/* Long names by first letter, most frequent first. */
-static const struct hname h_a[] = {
-    {6, MSG_HDR_ACCEPT, "accept"},
-    {5, MSG_HDR_ALLOW, "allow"},
-    {13, MSG_HDR_AUTHORIZATION, "authorization"},
-    {15, MSG_HDR_ACCEPT_ENCODING, "accept-encoding"},
-    {15, MSG_HDR_ACCEPT_LANGUAGE, "accept-language"},
-    {12, MSG_HDR_ALLOW_EVENTS, "allow-events"},
-    {10, MSG_HDR_ALERT_INFO, "alert-info"},
-    {19, MSG_HDR_AUTHENTICATION_INFO, "authentication-info"},
-    {14, MSG_HDR_ACCEPT_CONTACT, "accept-contact"},
-};
-static const struct hname h_c[] = {
-    {4, MSG_HDR_CSEQ, "cseq"},
-    {7, MSG_HDR_CALL_ID, "call-id"},
-    {7, MSG_HDR_CONTACT, "contact"},
-    {14, MSG_HDR_CONTENT_LENGTH, "content-length"},
-    {12, MSG_HDR_CONTENT_TYPE, "content-type"},
-    {9, MSG_HDR_CALL_INFO, "call-info"},
-    {19, MSG_HDR_CONTENT_DISPOSITION, "content-disposition"},
-    {16, MSG_HDR_CONTENT_ENCODING, "content-encoding"},
-    {16, MSG_HDR_CONTENT_LANGUAGE, "content-language"},
-};
-static const struct hname h_d[] = {
-    {4, MSG_HDR_DATE, "date"},
-};
-static const struct hname h_e[] = {
-    {7, MSG_HDR_EXPIRES, "expires"},
-    {5, MSG_HDR_EVENT, "event"},
-    {10, MSG_HDR_ERROR_INFO, "error-info"},
-};
-static const struct hname h_f[] = {
-    {4, MSG_HDR_FROM, "from"},
-};
-static const struct hname h_i[] = {
-    {11, MSG_HDR_IN_REPLY_TO, "in-reply-to"},
-    {8, MSG_HDR_IDENTITY, "identity"},
-    {13, MSG_HDR_IDENTITY_INFO, "identity-info"},
-};
-static const struct hname h_m[] = {
-    {12, MSG_HDR_MAX_FORWARDS, "max-forwards"},
-    {11, MSG_HDR_MIN_EXPIRES, "min-expires"},
-    {12, MSG_HDR_MIME_VERSION, "mime-version"},
-};
-static const struct hname h_o[] = {
-    {12, MSG_HDR_ORGANIZATION, "organization"},
-};
-static const struct hname h_p[] = {
-    {19, MSG_HDR_PROXY_AUTHORIZATION, "proxy-authorization"},
-    {18, MSG_HDR_PROXY_AUTHENTICATE, "proxy-authenticate"},
-    {13, MSG_HDR_PROXY_REQUIRE, "proxy-require"},
-    {4, MSG_HDR_PATH, "path"},
-    {8, MSG_HDR_PRIORITY, "priority"},
-};
-static const struct hname h_r[] = {
-    {5, MSG_HDR_ROUTE, "route"},
-    {12, MSG_HDR_RECORD_ROUTE, "record-route"},
-    {7, MSG_HDR_REQUIRE, "require"},
-    {4, MSG_HDR_RSEQ, "rseq"},
-    {4, MSG_HDR_RACK, "rack"},
-    {11, MSG_HDR_RETRY_AFTER, "retry-after"},
-    {8, MSG_HDR_REFER_TO, "refer-to"},
-    {11, MSG_HDR_REFERRED_BY, "referred-by"},
-    {8, MSG_HDR_REPLY_TO, "reply-to"},
-    {14, MSG_HDR_REJECT_CONTACT, "reject-contact"},
-    {19, MSG_HDR_REQUEST_DISPOSITION, "request-disposition"},
-};
-static const struct hname h_s[] = {
-    {9, MSG_HDR_SUPPORTED, "supported"},
-    {6, MSG_HDR_SERVER, "server"},
-    {7, MSG_HDR_SUBJECT, "subject"},
-    {15, MSG_HDR_SESSION_EXPIRES, "session-expires"},
-    {18, MSG_HDR_SUBSCRIPTION_STATE, "subscription-state"},
-    {13, MSG_HDR_SERVICE_ROUTE, "service-route"},
-};
-static const struct hname h_t[] = {
-    {2, MSG_HDR_TO, "to"},
-    {9, MSG_HDR_TIMESTAMP, "timestamp"},
-};
-static const struct hname h_u[] = {
-    {10, MSG_HDR_USER_AGENT, "user-agent"},
-    {11, MSG_HDR_UNSUPPORTED, "unsupported"},
-};
-static const struct hname h_v[] = {
-    {3, MSG_HDR_VIA, "via"},
-};
-static const struct hname h_w[] = {
-    {16, MSG_HDR_WWW_AUTHENTICATE, "www-authenticate"},
-    {7, MSG_HDR_WARNING, "warning"},
-};
-
-static const struct {
-	const struct hname *e;
-	uint8_t n;
-} by_letter[26] = {
-    ['a' - 'a'] = {h_a, ARRAY_SIZE(h_a)}, ['c' - 'a'] = {h_c, ARRAY_SIZE(h_c)},
-    ['d' - 'a'] = {h_d, ARRAY_SIZE(h_d)}, ['e' - 'a'] = {h_e, ARRAY_SIZE(h_e)},
-    ['f' - 'a'] = {h_f, ARRAY_SIZE(h_f)}, ['i' - 'a'] = {h_i, ARRAY_SIZE(h_i)},
-    ['m' - 'a'] = {h_m, ARRAY_SIZE(h_m)}, ['o' - 'a'] = {h_o, ARRAY_SIZE(h_o)},
-    ['p' - 'a'] = {h_p, ARRAY_SIZE(h_p)}, ['r' - 'a'] = {h_r, ARRAY_SIZE(h_r)},
-    ['s' - 'a'] = {h_s, ARRAY_SIZE(h_s)}, ['t' - 'a'] = {h_t, ARRAY_SIZE(h_t)},
-    ['u' - 'a'] = {h_u, ARRAY_SIZE(h_u)}, ['v' - 'a'] = {h_v, ARRAY_SIZE(h_v)},
-    ['w' - 'a'] = {h_w, ARRAY_SIZE(h_w)},
-};
+#define L(c) ((c) - 'a')
 
 /*
- * Case-insensitive compare of n bytes of a token against a lower-case name.
- * OR-ing 0x20 folds A-Z onto a-z and leaves '-' and digits alone; no other
- * token character folds onto a letter or '-', so the test is exact.
+ * The long names by first letter and length: at most two candidates each
+ * (Call-ID/Contact, RAck/RSeq, ...).  0 (MSG_HDR_OTHER) ends a list.
  */
-static bool name_eq(const char *p, const char *lname, size_t n)
-{
-	const uint64_t fold = 0x2020202020202020ull;
-	while (n >= 8) {
-		uint64_t a, b;
-		memcpy(&a, p, 8);
-		memcpy(&b, lname, 8);
-		if ((a | fold) != b)
-			return false;
-		p += 8;
-		lname += 8;
-		n -= 8;
-	}
-	while (n > 0) {
-		if ((char)(*p | 0x20) != *lname)
-			return false;
-		p++;
-		lname++;
-		n--;
-	}
-	return true;
-}
+const uint8_t msg_hdr_cand[26][MSG_HDR_NAME_MAX + 1][2] = {
+    [L('a')][5] = {MSG_HDR_ALLOW},
+    [L('a')][6] = {MSG_HDR_ACCEPT},
+    [L('a')][10] = {MSG_HDR_ALERT_INFO},
+    [L('a')][12] = {MSG_HDR_ALLOW_EVENTS},
+    [L('a')][13] = {MSG_HDR_AUTHORIZATION},
+    [L('a')][14] = {MSG_HDR_ACCEPT_CONTACT},
+    [L('a')][15] = {MSG_HDR_ACCEPT_ENCODING, MSG_HDR_ACCEPT_LANGUAGE},
+    [L('a')][19] = {MSG_HDR_AUTHENTICATION_INFO},
+    [L('c')][4] = {MSG_HDR_CSEQ},
+    [L('c')][7] = {MSG_HDR_CALL_ID, MSG_HDR_CONTACT},
+    [L('c')][9] = {MSG_HDR_CALL_INFO},
+    [L('c')][12] = {MSG_HDR_CONTENT_TYPE},
+    [L('c')][14] = {MSG_HDR_CONTENT_LENGTH},
+    [L('c')][16] = {MSG_HDR_CONTENT_ENCODING, MSG_HDR_CONTENT_LANGUAGE},
+    [L('c')][19] = {MSG_HDR_CONTENT_DISPOSITION},
+    [L('d')][4] = {MSG_HDR_DATE},
+    [L('e')][5] = {MSG_HDR_EVENT},
+    [L('e')][7] = {MSG_HDR_EXPIRES},
+    [L('e')][10] = {MSG_HDR_ERROR_INFO},
+    [L('f')][4] = {MSG_HDR_FROM},
+    [L('i')][8] = {MSG_HDR_IDENTITY},
+    [L('i')][11] = {MSG_HDR_IN_REPLY_TO},
+    [L('i')][13] = {MSG_HDR_IDENTITY_INFO},
+    [L('m')][11] = {MSG_HDR_MIN_EXPIRES},
+    [L('m')][12] = {MSG_HDR_MAX_FORWARDS, MSG_HDR_MIME_VERSION},
+    [L('o')][12] = {MSG_HDR_ORGANIZATION},
+    [L('p')][4] = {MSG_HDR_PATH},
+    [L('p')][8] = {MSG_HDR_PRIORITY},
+    [L('p')][13] = {MSG_HDR_PROXY_REQUIRE},
+    [L('p')][18] = {MSG_HDR_PROXY_AUTHENTICATE},
+    [L('p')][19] = {MSG_HDR_PROXY_AUTHORIZATION},
+    [L('r')][4] = {MSG_HDR_RACK, MSG_HDR_RSEQ},
+    [L('r')][5] = {MSG_HDR_ROUTE},
+    [L('r')][7] = {MSG_HDR_REQUIRE},
+    [L('r')][8] = {MSG_HDR_REFER_TO, MSG_HDR_REPLY_TO},
+    [L('r')][11] = {MSG_HDR_REFERRED_BY, MSG_HDR_RETRY_AFTER},
+    [L('r')][12] = {MSG_HDR_RECORD_ROUTE},
+    [L('r')][14] = {MSG_HDR_REJECT_CONTACT},
+    [L('r')][19] = {MSG_HDR_REQUEST_DISPOSITION},
+    [L('s')][6] = {MSG_HDR_SERVER},
+    [L('s')][7] = {MSG_HDR_SUBJECT},
+    [L('s')][9] = {MSG_HDR_SUPPORTED},
+    [L('s')][13] = {MSG_HDR_SERVICE_ROUTE},
+    [L('s')][15] = {MSG_HDR_SESSION_EXPIRES},
+    [L('s')][18] = {MSG_HDR_SUBSCRIPTION_STATE},
+    [L('t')][2] = {MSG_HDR_TO},
+    [L('t')][9] = {MSG_HDR_TIMESTAMP},
+    [L('u')][10] = {MSG_HDR_USER_AGENT},
+    [L('u')][11] = {MSG_HDR_UNSUPPORTED},
+    [L('v')][3] = {MSG_HDR_VIA},
+    [L('w')][7] = {MSG_HDR_WARNING},
+    [L('w')][16] = {MSG_HDR_WWW_AUTHENTICATE},
+};
 
-uint8_t msg_hdr_id_of(const char *name, size_t len)
-{
-	if (len == 0)
-		return MSG_HDR_OTHER;
-	unsigned c = (unsigned)(unsigned char)(name[0] | 0x20) - 'a';
-	if (c >= 26)
-		return MSG_HDR_OTHER;
-	if (len == 1)
-		return compact_tab[c];
-	if (len > MSG_HDR_NAME_MAX)
-		return MSG_HDR_OTHER;
-	const struct hname *e = by_letter[c].e;
-	for (unsigned i = 0; i < by_letter[c].n; i++)
-		if (e[i].len == len && name_eq(name + 1, e[i].lname + 1, len - 1))
-			return e[i].id;
-	return MSG_HDR_OTHER;
-}
+#undef L
 
 const char *msg_hdr_name(enum msg_hdr_id id)
 {
@@ -220,7 +189,7 @@ enum msg_hdr_id msg_hdr_lookup(const char *name, size_t len)
 		if (!ok)
 			return MSG_HDR_OTHER;
 	}
-	return (enum msg_hdr_id)msg_hdr_id_of(name, len);
+	return (enum msg_hdr_id)msg_hdr_id_of(name, len, len);
 }
 
 bool msg_hdr_is_list(enum msg_hdr_id id)

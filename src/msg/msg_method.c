@@ -26,19 +26,42 @@ static const char *const method_names[MSG_METHOD__COUNT] = {
 };
 
 /*
- * Exact, case-sensitive lookup.  The first byte and the length rule out
- * almost every candidate before a memcmp.
+ * Exact, case-sensitive lookup: the length picks at most four candidates,
+ * each compared by a memcmp of constant size (a few integer compares).
  */
 enum msg_method msg_method_id(const char *p, size_t len)
 {
-	if (p == NULL || len < 3 || len > 9)
+#define IS(lit) (memcmp(p, lit, sizeof(lit) - 1) == 0)
+	if (p == NULL)
 		return MSG_METHOD_OTHER;
-	for (int m = MSG_METHOD_OTHER + 1; m < MSG_METHOD__COUNT; m++) {
-		const char *name = method_names[m];
-		if (name[0] == p[0] && strlen(name) == len && memcmp(name, p, len) == 0)
-			return (enum msg_method)m;
+	switch (len) {
+	case 3:
+		return IS("ACK") ? MSG_METHOD_ACK : IS("BYE") ? MSG_METHOD_BYE : MSG_METHOD_OTHER;
+	case 4:
+		return IS("INFO") ? MSG_METHOD_INFO : MSG_METHOD_OTHER;
+	case 5:
+		return IS("PRACK")   ? MSG_METHOD_PRACK
+		       : IS("REFER") ? MSG_METHOD_REFER
+				     : MSG_METHOD_OTHER;
+	case 6:
+		return IS("INVITE")   ? MSG_METHOD_INVITE
+		       : IS("CANCEL") ? MSG_METHOD_CANCEL
+		       : IS("NOTIFY") ? MSG_METHOD_NOTIFY
+		       : IS("UPDATE") ? MSG_METHOD_UPDATE
+				      : MSG_METHOD_OTHER;
+	case 7:
+		return IS("OPTIONS")   ? MSG_METHOD_OPTIONS
+		       : IS("PUBLISH") ? MSG_METHOD_PUBLISH
+		       : IS("MESSAGE") ? MSG_METHOD_MESSAGE
+				       : MSG_METHOD_OTHER;
+	case 8:
+		return IS("REGISTER") ? MSG_METHOD_REGISTER : MSG_METHOD_OTHER;
+	case 9:
+		return IS("SUBSCRIBE") ? MSG_METHOD_SUBSCRIBE : MSG_METHOD_OTHER;
+	default:
+		return MSG_METHOD_OTHER;
 	}
-	return MSG_METHOD_OTHER;
+#undef IS
 }
 
 /* The canonical upper-case name; NULL for MSG_METHOD_OTHER or out of range. */

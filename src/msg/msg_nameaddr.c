@@ -13,6 +13,7 @@
  * itself is checked by msg_uri_parse, which accepts any scheme.
  */
 #include <errno.h>
+#include <stddef.h>
 
 #include "msg_hdr_int.h"
 
@@ -84,51 +85,61 @@ static const char *bare_uri(const char *buf, const char *p, const char *end, str
 	return p;
 }
 
-int msg_nameaddr_parse(const char *buf, struct span v, struct msg_nameaddr *out)
+static int contact_param(const char *buf, const struct hparam *hp, struct msg_contact *c);
+
+/*
+ * The name-addr or addr-spec of v into *na, and its header parameters: tag
+ * for every header, and with c (Contact) also expires and q, in the same pass.
+ */
+static int nameaddr(const char *buf, struct span v, struct msg_nameaddr *na, struct msg_contact *c)
 {
 	const char *p, *end;
-	struct msg_nameaddr na;
 	struct hparam hp;
 	uint32_t pos = 0;
 	int rc;
 
 	if (!msg_hdr_bounds(buf, v, &p, &end))
 		return EBADMSG;
-	memset(&na, 0, sizeof(na));
-	na.display = span_from(buf, p, p);
+	memset(na, 0, offsetof(struct msg_nameaddr, uri));
+	memset(&na->angle, 0, sizeof(*na) - offsetof(struct msg_nameaddr, angle));
+	na->display = span_from(buf, p, p);
 	if (*p != '<') {
-		p = display_name(buf, p, end, &na.display);
+		p = display_name(buf, p, end, &na->display);
 		if (p == NULL)
 			return EBADMSG;
 	}
 	if (*p == '<') {
-		na.angle = true;
-		p = angle_uri(buf, p, end, &na.uri_s);
+		na->angle = true;
+		p = angle_uri(buf, p, end, &na->uri_s);
 	} else {
-		p = bare_uri(buf, p, end, &na.uri_s);
+		p = bare_uri(buf, p, end, &na->uri_s);
 	}
-	if (p == NULL || na.uri_s.len == 0)
+	if (p == NULL || na->uri_s.len == 0)
 		return EBADMSG;
-	if (msg_uri_parse(buf, na.uri_s, &na.uri) != 0)
+	if (msg_uri_parse_in(buf, na->uri_s, &na->uri) != 0)
 		return EBADMSG;
 	p = lex_lws(p, end);
-	if (p < end) {
-		if (*p != ';' || msg_hparams_open(buf, p, end, &na.params) != 0)
-			return EBADMSG;
-		while ((rc = msg_hparam_next(buf, na.params, &pos, &hp)) == 0) {
-			if (!LEX_SPAN_IS(buf, hp.name, "tag"))
-				continue;
+	if (p == end)
+		return 0;
+	if (*p != ';' || msg_hparams_open(buf, p, end, &na->params) != 0)
+		return EBADMSG;
+	while ((rc = msg_hparam_next(buf, na->params, &pos, &hp)) == 0) {
+		if (LEX_TOKEN_IS(buf, hp.name, "tag")) {
 			/* tag-param = "tag" EQUAL token (§25.1), once */
-			if (na.has_tag || hp.kind != HPV_TOKEN)
+			if (na->has_tag || hp.kind != HPV_TOKEN)
 				return EBADMSG;
-			na.tag = hp.value;
-			na.has_tag = true;
-		}
-		if (rc != ENOENT)
+			na->tag = hp.value;
+			na->has_tag = true;
+		} else if (c != NULL && contact_param(buf, &hp, c) != 0) {
 			return EBADMSG;
+		}
 	}
-	*out = na;
-	return 0;
+	return rc == ENOENT ? 0 : EBADMSG;
+}
+
+int msg_nameaddr_parse(const char *buf, struct span v, struct msg_nameaddr *out)
+{
+	return nameaddr(buf, v, out, NULL);
 }
 
 /*
@@ -162,37 +173,32 @@ static int qvalue(const char *buf, struct span s, int16_t *out)
  * contact-extension (RFC 3261 §20.10, §25.1).  expires above 2^32-1 reads as
  * 2^32-1; a malformed q or expires, or either given twice, is EBADMSG.
  */
+/* c-p-q and c-p-expires, each at most once; other parameters pass. */
+static int contact_param(const char *buf, const struct hparam *hp, struct msg_contact *c)
+{
+	if (LEX_TOKEN_IS(buf, hp->name, "expires")) {
+		if (c->expires >= 0 || msg_delta_parse(buf, hp->value, true, &c->expires) != 0)
+			return EBADMSG;
+	} else if (LEX_TOKEN_IS(buf, hp->name, "q")) {
+		if (c->q >= 0 || qvalue(buf, hp->value, &c->q) != 0)
+			return EBADMSG;
+	}
+	return 0;
+}
+
 int msg_contact_parse(const char *buf, struct span v, struct msg_contact *out)
 {
 	const char *p, *end;
-	struct msg_contact c;
-	struct hparam hp;
-	uint32_t pos = 0;
-	int rc;
 
 	if (!msg_hdr_bounds(buf, v, &p, &end))
 		return EBADMSG;
-	memset(&c, 0, sizeof(c));
-	c.expires = -1;
-	c.q = -1;
+	out->star = false;
+	out->expires = -1;
+	out->q = -1;
 	if (end - p == 1 && *p == '*') {
-		c.star = true;
-		*out = c;
+		memset(&out->na, 0, sizeof(out->na));
+		out->star = true;
 		return 0;
 	}
-	if (msg_nameaddr_parse(buf, v, &c.na) != 0)
-		return EBADMSG;
-	while ((rc = msg_hparam_next(buf, c.na.params, &pos, &hp)) == 0) {
-		if (LEX_SPAN_IS(buf, hp.name, "expires")) {
-			if (c.expires >= 0 || msg_delta_parse(buf, hp.value, true, &c.expires) != 0)
-				return EBADMSG;
-		} else if (LEX_SPAN_IS(buf, hp.name, "q")) {
-			if (c.q >= 0 || qvalue(buf, hp.value, &c.q) != 0)
-				return EBADMSG;
-		}
-	}
-	if (rc != ENOENT)
-		return EBADMSG;
-	*out = c;
-	return 0;
+	return nameaddr(buf, v, &out->na, out);
 }

@@ -28,7 +28,7 @@ struct pstate {
 
 static inline bool is_lws(char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	return (lex_class[(uint8_t)c] & (LEX_WS | LEX_CRLF)) != 0;
 }
 
 static inline struct span mkspan(const struct pstate *ps, const char *a, const char *e)
@@ -45,10 +45,7 @@ static bool sip_prefix(const char *p, const char *e)
 
 static bool all_token(const char *p, const char *e)
 {
-	for (; p < e; p++)
-		if (!lex_is(*p, LEX_TOKEN))
-			return false;
-	return true;
+	return lex_token(p, e) == e;
 }
 
 /*
@@ -141,6 +138,8 @@ static inline __attribute__((always_inline)) int add_elem(struct pstate *ps, uin
 {
 	struct msg *m = ps->m;
 
+	if (s < e && *s == ' ')
+		s++; /* the usual single space after the colon or comma */
 	while (s < e && is_lws(*s))
 		s++;
 	while (e > s && is_lws(e[-1]))
@@ -165,35 +164,55 @@ static inline __attribute__((always_inline)) int add_elem(struct pstate *ps, uin
 }
 
 /*
+ * Inside a quoted string (p past the opening '"'): the position after the
+ * closing quote, or e.  A backslash escapes the byte after it.
+ */
+static const char *skip_quoted(const char *p, const char *e)
+{
+	for (;;) {
+		p = lex_cspan(p, e, lex_stop, LEXS_QSTR);
+		if (p >= e)
+			return e;
+		if (*p == '"')
+			return p + 1;
+		if (*p == '\\' && p + 1 < e)
+			p++;
+		p++;
+	}
+}
+
+/*
  * Split a list value at commas that are outside quoted strings and angle
  * brackets (RFC 3261 §7.3.1).  In-Reply-To holds Call-IDs, whose words may
- * contain '<' and '"' but never ',': it is split at every comma.
+ * contain '<' and '"' but never ',': it is split at every comma.  The scans
+ * jump from one byte that matters to the next (',', '"', '<' outside; '>' in
+ * brackets; '"' or '\\' in a quoted string).
  */
 static int add_list(struct pstate *ps, uint8_t id, struct span name, const char *s, const char *e,
 		    bool folded)
 {
 	uint8_t flags = MSG_HDRF_FIRST;
-	bool quote = false, angle = false, raw = id == MSG_HDR_IN_REPLY_TO;
+	bool raw = id == MSG_HDR_IN_REPLY_TO;
+	const char *p = s;
 	int err;
 
-	for (const char *p = s; p < e; p++) {
-		char c = *p;
-		if (quote) {
-			if (c == '\\' && p + 1 < e)
-				p++;
-			else if (c == '"')
-				quote = false;
-		} else if (angle) {
-			angle = c != '>';
-		} else if (c == ',') {
+	while (p < e) {
+		p = raw ? memchr(p, ',', (size_t)(e - p)) : lex_find4(p, e, ',', '"', '<', ',');
+		if (p == NULL || p >= e)
+			break;
+		if (*p == ',') {
 			err = add_elem(ps, id, flags, name, s, p, folded);
 			if (err)
 				return err;
 			flags = 0;
-			s = p + 1;
-		} else if (!raw) {
-			quote = c == '"';
-			angle = c == '<';
+			s = ++p;
+		} else if (*p == '<') {
+			p = memchr(p + 1, '>', (size_t)(e - p - 1));
+			if (p == NULL)
+				break; /* the rest is inside the brackets */
+			p++;
+		} else { /* '"' */
+			p = skip_quoted(p + 1, e);
 		}
 	}
 	return add_elem(ps, id, flags, name, s, e, folded);
@@ -236,19 +255,17 @@ static void note_clen(struct pstate *ps, const struct msg_hdr *h)
 /* One header line [ls, eol), continuation lines included. */
 static int add_line(struct pstate *ps, const char *ls, const char *eol, bool folded)
 {
-	const char *q = ls;
+	const char *ne = lex_token(ls, eol), *q = ne;
 	int err;
 
-	while (q < eol && lex_is(*q, LEX_TOKEN))
-		q++;
-	const char *ne = q;
-	while (q < eol && (*q == ' ' || *q == '\t'))
-		q++;
+	if (q < eol && *q != ':') /* whitespace before the colon is rare */
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
 	if (ne == ls || q == eol || *q != ':') {
 		ps->m->anomalies |= MSG_A_BAD_LINE;
 		return 0;
 	}
-	uint8_t id = msg_hdr_id_of(ls, (size_t)(ne - ls));
+	uint8_t id = msg_hdr_id_of(ls, (size_t)(ne - ls), (size_t)(ps->lim - ls));
 	struct span name = mkspan(ps, ls, ne);
 	const char *vs = q + 1;
 	if (msg_hdr_list_tab[id] && memchr(vs, ',', (size_t)(eol - vs)) != NULL)
@@ -283,11 +300,11 @@ static int parse_headers(struct pstate *ps, const char *p, const char **body)
 	for (;;) {
 		if (p >= lim)
 			return end_of_scan(ps, body);
-		if (*p == '\n') {
-			*body = p + 1;
-			return 0;
-		}
-		if (*p == '\r') {
+		if (lex_class[(uint8_t)*p] & LEX_CRLF) { /* the empty line? */
+			if (*p == '\n') {
+				*body = p + 1;
+				return 0;
+			}
 			if (p + 1 >= lim)
 				return end_of_scan(ps, body);
 			if (p[1] == '\n') {

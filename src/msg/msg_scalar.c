@@ -16,98 +16,12 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-bool msg_hdr_bounds(const char *buf, struct span v, const char **pp, const char **endp)
-{
-	const char *p = buf + v.off;
-	const char *end = p + v.len;
-
-	p = lex_lws(p, end);
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-		end--;
-	*pp = p;
-	*endp = end;
-	return p < end;
-}
-
 bool msg_is_token(const char *buf, struct span s)
 {
 	const char *p = buf + s.off;
 	const char *end = p + s.len;
 
 	return s.len > 0 && lex_token(p, end) == end;
-}
-
-int msg_hparams_open(const char *buf, const char *p, const char *end, struct span *params)
-{
-	p = lex_lws(p + 1, end);
-	if (p >= end)
-		return EBADMSG; /* a ';' with nothing after it */
-	*params = span_from(buf, p, end);
-	return 0;
-}
-
-/* Marks a cursor whose iteration is over (the last parameter had no ';'). */
-#define HPARAM_DONE UINT32_MAX
-
-/*
- * gen-value = token / host / quoted-string (RFC 3261 §25.1) at v (v < end,
- * past LWS).  A token ends at LWS, ';' or the end; a value that is no token
- * or quoted-string runs up to one of those and must then be an IPv6 address
- * with or without brackets (RFC 5118 §4.5).  Returns the end of the value
- * and sets *kind, or NULL.
- */
-static const char *gen_value(const char *v, const char *end, uint8_t *kind)
-{
-	if (*v == '"') {
-		*kind = HPV_QUOTED;
-		return lex_quoted(v, end);
-	}
-	const char *e = lex_token(v, end);
-	if (e == end || (lex_stop[(uint8_t)*e] & LEXS_VSTOP)) {
-		*kind = HPV_TOKEN;
-		return e > v ? e : NULL;
-	}
-	e = lex_cspan(e, end, lex_stop, LEXS_VSTOP);
-	size_t n = (size_t)(e - v);
-	bool ok = *v == '[' ? n > 2 && e[-1] == ']' && msg_ipv6_valid(v + 1, n - 2)
-			    : msg_ipv6_valid(v, n);
-	*kind = HPV_IPV6;
-	return ok ? e : NULL;
-}
-
-int msg_hparam_next(const char *buf, struct span params, uint32_t *pos, struct hparam *hp)
-{
-	const char *start = buf + params.off;
-	const char *end = start + params.len;
-
-	if (*pos > params.len)
-		return ENOENT;
-	if (*pos == 0 && lex_lws(start, end) == end) {
-		*pos = HPARAM_DONE;
-		return ENOENT; /* an empty (or all-whitespace) params span has no element */
-	}
-	const char *n = lex_lws(start + *pos, end);
-	const char *p = lex_token(n, end);
-	if (p == n)
-		return EBADMSG; /* empty (";;", trailing ';') or not a token */
-	hp->name = span_from(buf, n, p);
-	hp->value = span_from(buf, p, p);
-	hp->kind = HPV_NONE;
-	p = lex_lws(p, end);
-	if (p < end && *p == '=') {
-		const char *v = lex_lws(p + 1, end);
-		if (v == end)
-			return EBADMSG;
-		p = gen_value(v, end, &hp->kind);
-		if (p == NULL)
-			return EBADMSG;
-		hp->value = span_from(buf, v, p);
-		p = lex_lws(p, end);
-	}
-	if (p < end && *p != ';')
-		return EBADMSG;
-	*pos = p < end ? (uint32_t)(p + 1 - start) : HPARAM_DONE;
-	return 0;
 }
 
 int msg_delta_parse(const char *buf, struct span s, bool clamp, int64_t *out)
@@ -144,7 +58,7 @@ int msg_cseq_parse(const char *buf, struct span v, struct msg_cseq *out)
 	const char *d = p;
 	while (p < end && is_digit(*p))
 		p++;
-	if (span_u32(buf, span_from(buf, d, p), CSEQ_MAX, &num) != 0)
+	if (!msg_digits_u32(d, p, CSEQ_MAX, &num))
 		return EBADMSG;
 	const char *m = lex_lws(p, end);
 	if (m == p)
@@ -166,7 +80,7 @@ int msg_uint_parse(const char *buf, struct span v, uint32_t max, uint32_t *out)
 
 	if (!msg_hdr_bounds(buf, v, &p, &end))
 		return EBADMSG;
-	if (span_u32(buf, span_from(buf, p, end), max, &n) != 0)
+	if (!msg_digits_u32(p, end, max, &n))
 		return EBADMSG;
 	*out = n;
 	return 0;
@@ -180,14 +94,12 @@ int msg_callid_parse(const char *buf, struct span v, struct span *out)
 	if (!msg_hdr_bounds(buf, v, &p, &end))
 		return EBADMSG;
 	const char *s = p;
-	while (p < end && lex_is(*p, LEX_WORD))
-		p++;
+	p = lex_span(lex_skip_an(p, end), end, lex_class, LEX_WORD);
 	if (p == s)
 		return EBADMSG;
 	if (p < end && *p == '@') {
 		const char *w = ++p;
-		while (p < end && lex_is(*p, LEX_WORD))
-			p++;
+		p = lex_span(lex_skip_an(p, end), end, lex_class, LEX_WORD);
 		if (p == w)
 			return EBADMSG;
 	}
@@ -313,7 +225,7 @@ int msg_retry_after_parse(const char *buf, struct span v, struct msg_retry_after
 		if (*p != ';' || msg_hparams_open(buf, p, end, &params) != 0)
 			return EBADMSG;
 		while ((rc = msg_hparam_next(buf, params, &pos, &hp)) == 0) {
-			if (!LEX_SPAN_IS(buf, hp.name, "duration"))
+			if (!LEX_TOKEN_IS(buf, hp.name, "duration"))
 				continue;
 			if (duration >= 0 || msg_delta_parse(buf, hp.value, false, &duration) != 0)
 				return EBADMSG;
@@ -365,7 +277,7 @@ int msg_event_parse(const char *buf, struct span v, struct msg_event *out)
 		if (*p != ';' || msg_hparams_open(buf, p, end, &params) != 0)
 			return EBADMSG;
 		while ((rc = msg_hparam_next(buf, params, &pos, &hp)) == 0) {
-			if (!LEX_SPAN_IS(buf, hp.name, "id"))
+			if (!LEX_TOKEN_IS(buf, hp.name, "id"))
 				continue;
 			if (has_id || hp.kind != HPV_TOKEN)
 				return EBADMSG;
@@ -414,11 +326,11 @@ int msg_substate_parse(const char *buf, struct span v, struct msg_substate *out)
 		if (*p != ';' || msg_hparams_open(buf, p, end, &params) != 0)
 			return EBADMSG;
 		while (rc == 0 && (rc = msg_hparam_next(buf, params, &pos, &hp)) == 0) {
-			if (LEX_SPAN_IS(buf, hp.name, "expires")) {
+			if (LEX_TOKEN_IS(buf, hp.name, "expires")) {
 				rc = substate_delta(buf, hp.value, &expires);
-			} else if (LEX_SPAN_IS(buf, hp.name, "retry-after")) {
+			} else if (LEX_TOKEN_IS(buf, hp.name, "retry-after")) {
 				rc = substate_delta(buf, hp.value, &retry);
-			} else if (LEX_SPAN_IS(buf, hp.name, "reason")) {
+			} else if (LEX_TOKEN_IS(buf, hp.name, "reason")) {
 				if (reason.len > 0 || hp.kind != HPV_TOKEN)
 					rc = EBADMSG;
 				reason = hp.value;

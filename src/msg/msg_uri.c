@@ -11,7 +11,7 @@
 
 #include "ringlet/msg_uri.h"
 
-#include "msg_lex.h"
+#include "msg_hdr_int.h"
 
 /* Character classes of the URI grammar (RFC 3261 §25.1, RFC 2396 §2). */
 enum {
@@ -110,7 +110,11 @@ static bool is_hostname(const char *p, const char *end)
 	return lex_host(p, end, &kind) == end && kind == MSG_HOST_NAME;
 }
 
-/* "[" IPv6address "]" (RFC 3261 §25.1, RFC 5118 §4): checked with inet_pton. */
+/*
+ * "[" IPv6address "]" (RFC 3261 §25.1, RFC 5118 §4): checked with inet_pton,
+ * after making sure the text holds only hex digits, ':' and '.' (a NUL would
+ * end inet_pton's string early and hide what follows it).
+ */
 static bool is_ipv6ref(const char *p, const char *end)
 {
 	char tmp[INET6_ADDRSTRLEN + 1];
@@ -119,6 +123,9 @@ static bool is_ipv6ref(const char *p, const char *end)
 
 	if (n < 4 || p[0] != '[' || end[-1] != ']' || n - 2 > INET6_ADDRSTRLEN)
 		return false;
+	for (const char *q = p + 1; q < end - 1; q++)
+		if (!lex_is(*q, LEX_HEX) && *q != ':' && *q != '.')
+			return false;
 	memcpy(tmp, p + 1, n - 2);
 	tmp[n - 2] = '\0';
 	return inet_pton(AF_INET6, tmp, addr) == 1;
@@ -201,29 +208,33 @@ static bool valid_sip_headers(const char *p, const char *end)
 	}
 }
 
-/* userinfo: ( user / telephone-subscriber ) [ ":" password ], before '@'. */
+/*
+ * userinfo: ( user / telephone-subscriber ) [ ":" password ], before '@'.
+ * The user runs up to the first ':' (or the '@'); telephone-subscriber
+ * (RFC 3261 §25.1, RFC 2806) adds the dtmf-digit '#' to its characters.
+ */
 static bool parse_userinfo(const char *buf, const char *p, const char *at, struct msg_uri *uri)
 {
-	const char *colon = find(p, at, ':');
 	const char *u = p;
 
-	if (p == colon)
-		return false; /* user = 1*( ... ) */
-	while (u < colon) {
-		/* telephone-subscriber (RFC 3261 §25.1, RFC 2806) adds dtmf-digit "#" */
-		const char *n = *u == '#' ? u + 1 : scan(u, colon, C_UNRES | C_USER);
-		if (n == NULL || n == u)
+	for (;;) {
+		u = scan(u, at, C_UNRES | C_USER);
+		if (u == NULL)
 			return false;
-		u = n;
+		if (u == at || *u != '#')
+			break;
+		u++;
 	}
+	if (u == p || (u < at && *u != ':'))
+		return false; /* user = 1*( ... ), then ':' or '@' */
 	uri->has_user = true;
-	uri->user = span_from(buf, p, colon);
+	uri->user = span_from(buf, p, u);
 	uri->password = span_from(buf, at, at);
-	if (colon < at) {
-		if (scan(colon + 1, at, C_UNRES | C_PASS) != at)
+	if (u < at) {
+		if (scan(u + 1, at, C_UNRES | C_PASS) != at)
 			return false;
 		uri->has_password = true;
-		uri->password = span_from(buf, colon + 1, at);
+		uri->password = span_from(buf, u + 1, at);
 	}
 	return true;
 }
@@ -383,15 +394,13 @@ static const char *sip_scheme(const char *p, const char *end)
 	return NULL;
 }
 
-int msg_uri_parse(const char *buf, struct span s, struct msg_uri *uri)
+int msg_uri_parse_in(const char *buf, struct span s, struct msg_uri *uri)
 {
 	const char *p = buf + s.off;
 	const char *end = p + s.len;
-	struct msg_uri u;
-	int err;
 
-	memset(&u, 0, sizeof(u));
-	u.whole = s;
+	memset(uri, 0, sizeof(*uri));
+	uri->whole = s;
 	if (p >= end || !lex_is(*p, LEX_ALPHA))
 		return EBADMSG;
 	const char *c = sip_scheme(p, end);
@@ -403,19 +412,26 @@ int msg_uri_parse(const char *buf, struct span s, struct msg_uri *uri)
 		if (c == end || *c != ':')
 			return EBADMSG;
 	}
-	u.scheme_s = span_from(buf, p, c);
-	u.user = u.password = u.host = u.port_s = u.params = u.headers = u.opaque =
-	    span_from(buf, end, end);
+	uri->scheme_s = span_from(buf, p, c);
+	uri->user = uri->password = uri->host = uri->port_s = uri->params = uri->headers =
+	    uri->opaque = span_from(buf, end, end);
 	if (sip) {
-		u.scheme = c - p == 3 ? MSG_URI_SIP : MSG_URI_SIPS;
-		err = parse_sip(buf, c + 1, end, &u);
-	} else if (name_is(p, c, "tel")) {
-		u.scheme = MSG_URI_TEL;
-		err = parse_tel(buf, c + 1, end, &u);
-	} else {
-		u.scheme = MSG_URI_OTHER;
-		err = parse_other(buf, c + 1, end, &u);
+		uri->scheme = c - p == 3 ? MSG_URI_SIP : MSG_URI_SIPS;
+		return parse_sip(buf, c + 1, end, uri);
 	}
+	if (name_is(p, c, "tel")) {
+		uri->scheme = MSG_URI_TEL;
+		return parse_tel(buf, c + 1, end, uri);
+	}
+	uri->scheme = MSG_URI_OTHER;
+	return parse_other(buf, c + 1, end, uri);
+}
+
+int msg_uri_parse(const char *buf, struct span s, struct msg_uri *uri)
+{
+	struct msg_uri u;
+	int err = msg_uri_parse_in(buf, s, &u);
+
 	if (err == 0)
 		*uri = u;
 	return err;

@@ -32,28 +32,6 @@ static const char *const multi_reason[MSG_HDR__COUNT] = {
 #undef X
 };
 
-/*
- * Headers a server needs to route and answer: always checked.  When several
- * headers are bad, the verdict names the one ranked first here (1 = first);
- * with MSG_V_ALL the other known headers follow in the order of their ids.
- */
-static const uint8_t mandatory_rank[MSG_HDR__COUNT] = {
-    [MSG_HDR_VIA] = 1,
-    [MSG_HDR_FROM] = 2,
-    [MSG_HDR_TO] = 3,
-    [MSG_HDR_CALL_ID] = 4,
-    [MSG_HDR_CSEQ] = 5,
-    [MSG_HDR_MAX_FORWARDS] = 6,
-    [MSG_HDR_CONTENT_LENGTH] = 7,
-    [MSG_HDR_CONTACT] = 8,
-    [MSG_HDR_EXPIRES] = 9,
-    [MSG_HDR_ROUTE] = 10,
-    [MSG_HDR_RECORD_ROUTE] = 11,
-    [MSG_HDR_REQUIRE] = 12,
-    [MSG_HDR_PROXY_REQUIRE] = 13,
-};
-#define RANK_OTHERS 14 /* rank of a non-mandatory id: RANK_OTHERS + id */
-
 /* RFC 3261 §8.1.1: every request and response carries these. */
 static const uint8_t mandatory_present[] = {
     MSG_HDR_VIA, MSG_HDR_FROM, MSG_HDR_TO, MSG_HDR_CALL_ID, MSG_HDR_CSEQ,
@@ -96,7 +74,7 @@ static bool check_framing(const struct msg *m, struct msg_verdict *v)
 		return bad(m, v, 400, MSG_HDR_OTHER, "Bad Request");
 	if (a & MSG_A_TOO_BIG)
 		return bad(m, v, 513, MSG_HDR_OTHER, "Message Too Large");
-	if (!(a & MSG_A_NO_VERSION) && !span_ieq(m->buf, m->version, "SIP/2.0"))
+	if (!(a & MSG_A_NO_VERSION) && !(m->version.len == 7 && lex_ieq(m->buf + m->version.off, "sip/2.0", 7)))
 		return bad(m, v, 505, MSG_HDR_OTHER, "Version Not Supported");
 	if (a & MSG_A_NO_VERSION)
 		return bad(m, v, 400, MSG_HDR_OTHER, "Missing SIP-Version");
@@ -159,30 +137,14 @@ static bool check_presence(const struct msg *m, struct msg_verdict *v)
 }
 
 /*
- * One pass over the header elements: each is typed-checked (parsed) once, the
- * first elements of Via, From, To and CSeq into the accessors' cache.  An
- * element whose id ranks after a failure already found is skipped, so the
- * verdict names the best-ranked bad header whatever the order of the lines.
+ * Every element typed-checked once (msg_check_hdrs), then the CSeq method
+ * against the request method.
  */
 static bool check_syntax(struct msg *m, unsigned flags, struct msg_verdict *v)
 {
-	unsigned best = UINT32_MAX;
-	uint8_t bad_id = MSG_HDR_OTHER;
+	uint8_t bad_id = msg_check_hdrs(m, (flags & MSG_V_ALL) != 0);
 
-	for (uint16_t i = 0; i < m->nhdrs; i++) {
-		const struct msg_hdr *h = &m->hdrs[i];
-		unsigned r = mandatory_rank[h->id];
-		if (r == 0) {
-			if (!(flags & MSG_V_ALL) || h->id == MSG_HDR_OTHER)
-				continue;
-			r = RANK_OTHERS + h->id;
-		}
-		if (r < best && msg_check_hdr(m, h) != 0) {
-			best = r;
-			bad_id = h->id;
-		}
-	}
-	if (best != UINT32_MAX)
+	if (bad_id != MSG_HDR_OTHER)
 		return bad(m, v, 400, bad_id, bad_reason[bad_id]);
 	/* RFC 3261 §8.1.1.5, RFC 4475 §3.1.2.17: methods compare case-sensitively */
 	const struct msg_cseq *cs = msg_cseq(m);

@@ -11,7 +11,7 @@
 #include <errno.h>
 
 #include "msg_core.h"
-#include "msg_lex.h"
+#include "msg_hdr_int.h"
 
 static const char *vptr(const struct msg *m, struct span v)
 {
@@ -80,10 +80,12 @@ static int check_token_params(const struct msg *m, struct span v)
 	return 0;
 }
 
+/* msg_token_parse without its result. */
 static int check_token(const struct msg *m, struct span v)
 {
-	struct span t;
-	return msg_token_parse(m->buf, v, &t);
+	const char *p, *end;
+
+	return msg_hdr_bounds(m->buf, v, &p, &end) && lex_token(p, end) == end ? 0 : EBADMSG;
 }
 
 /* 1*DIGIT, returns the end of the digits (p when none). */
@@ -237,7 +239,7 @@ static int check_cached(struct msg *m, const struct msg_hdr *h)
 
 static int check_other(struct msg *m, const struct msg_hdr *h);
 
-int msg_check_hdr(struct msg *m, const struct msg_hdr *h)
+static int check_hdr(struct msg *m, const struct msg_hdr *h)
 {
 	struct span s;
 
@@ -346,4 +348,58 @@ static int check_other(struct msg *m, const struct msg_hdr *h)
 	default: /* free text (Subject, Server, ...) and unknown headers */
 		return 0;
 	}
+}
+
+/*
+ * Headers a server needs to route and answer: always checked.  When several
+ * headers are bad, the verdict names the one ranked first here (1 = first);
+ * with MSG_V_ALL the other known headers follow in the order of their ids.
+ * Free text (Organization, Server, Subject, User-Agent) and unknown headers
+ * have no grammar to check.
+ */
+static const uint8_t mandatory_rank[MSG_HDR__COUNT] = {
+    [MSG_HDR_VIA] = 1,
+    [MSG_HDR_FROM] = 2,
+    [MSG_HDR_TO] = 3,
+    [MSG_HDR_CALL_ID] = 4,
+    [MSG_HDR_CSEQ] = 5,
+    [MSG_HDR_MAX_FORWARDS] = 6,
+    [MSG_HDR_CONTENT_LENGTH] = 7,
+    [MSG_HDR_CONTACT] = 8,
+    [MSG_HDR_EXPIRES] = 9,
+    [MSG_HDR_ROUTE] = 10,
+    [MSG_HDR_RECORD_ROUTE] = 11,
+    [MSG_HDR_REQUIRE] = 12,
+    [MSG_HDR_PROXY_REQUIRE] = 13,
+};
+#define RANK_OTHERS 14 /* rank of a non-mandatory id: RANK_OTHERS + id */
+static const bool free_text[MSG_HDR__COUNT] = {
+    [MSG_HDR_OTHER] = true,	  [MSG_HDR_ORGANIZATION] = true, [MSG_HDR_SERVER] = true,
+    [MSG_HDR_SUBJECT] = true, [MSG_HDR_USER_AGENT] = true,
+};
+
+/*
+ * One pass over the elements.  An element whose id ranks after a failure
+ * already found is skipped, so the result names the best-ranked bad header
+ * whatever the order of the lines.
+ */
+uint8_t msg_check_hdrs(struct msg *m, bool all)
+{
+	unsigned best = UINT32_MAX;
+	uint8_t bad_id = MSG_HDR_OTHER;
+
+	for (uint16_t i = 0; i < m->nhdrs; i++) {
+		const struct msg_hdr *h = &m->hdrs[i];
+		unsigned r = mandatory_rank[h->id];
+		if (r == 0) {
+			if (!all || free_text[h->id])
+				continue;
+			r = RANK_OTHERS + h->id;
+		}
+		if (r < best && check_hdr(m, h) != 0) {
+			best = r;
+			bad_id = h->id;
+		}
+	}
+	return bad_id;
 }

@@ -196,31 +196,32 @@ static int via_param(const char *buf, const struct hparam *hp, struct msg_via *v
 
 	switch (n.len) {
 	case 6: /* branch = token */
-		if (!lex_ieq(np, "branch", 6))
+		if (!lex_tieq(np, "branch", 6))
 			return 0;
 		if (via->branch.len > 0 || hp->kind != HPV_TOKEN)
 			return EBADMSG;
 		via->branch = val;
 		return 0;
 	case 8:
-		if (!lex_ieq(np, "received", 8))
+		if (!lex_tieq(np, "received", 8))
 			return 0;
 		if (via->received.len > 0 || val.len == 0 || !received_ok(buf, val))
 			return EBADMSG;
 		via->received = val;
 		return 0;
 	case 5:
-		if (lex_ieq(np, "rport", 5)) {
+		if (lex_tieq(np, "rport", 5)) {
 			if (via->rport >= 0)
 				return EBADMSG;
 			if (val.len == 0) {
 				via->rport = 0;
 				return 0;
 			}
-			if (span_u32(buf, val, 65535, &num) != 0 || num == 0)
+			if (!msg_digits_u32(buf + val.off, buf + val.off + val.len, 65535, &num) ||
+			    num == 0)
 				return EBADMSG;
 			via->rport = (int32_t)num;
-		} else if (lex_ieq(np, "maddr", 5)) {
+		} else if (lex_tieq(np, "maddr", 5)) {
 			if (via->maddr.len > 0 || val.len == 0 ||
 			    msg_host_kind(buf + val.off, val.len) == MSG_HOST_NONE)
 				return EBADMSG;
@@ -228,9 +229,10 @@ static int via_param(const char *buf, const struct hparam *hp, struct msg_via *v
 		}
 		return 0;
 	case 3:
-		if (!lex_ieq(np, "ttl", 3))
+		if (!lex_tieq(np, "ttl", 3))
 			return 0;
-		if (via->ttl >= 0 || span_u32(buf, val, 255, &num) != 0)
+		if (via->ttl >= 0 ||
+		    !msg_digits_u32(buf + val.off, buf + val.off + val.len, 255, &num))
 			return EBADMSG;
 		via->ttl = (int16_t)num;
 		return 0;
@@ -239,37 +241,33 @@ static int via_param(const char *buf, const struct hparam *hp, struct msg_via *v
 	}
 }
 
-int msg_via_parse(const char *buf, struct span v, struct msg_via *out)
+int msg_via_parse(const char *buf, struct span v, struct msg_via *via)
 {
 	const char *p, *end;
-	struct msg_via via;
 	struct hparam hp;
 	uint32_t pos = 0;
 	int rc;
 
 	if (!msg_hdr_bounds(buf, v, &p, &end))
 		return EBADMSG;
-	memset(&via, 0, sizeof(via));
-	via.rport = -1;
-	via.ttl = -1;
-	p = sent_protocol(buf, p, end, &via);
+	memset(via, 0, sizeof(*via));
+	via->rport = -1;
+	via->ttl = -1;
+	p = sent_protocol(buf, p, end, via);
 	if (p == NULL)
 		return EBADMSG;
 	const char *h = lex_lws(p, end);
 	if (h == p)
 		return EBADMSG; /* LWS is mandatory before sent-by */
-	p = sent_by(buf, h, end, &via);
+	p = sent_by(buf, h, end, via);
 	if (p == NULL)
 		return EBADMSG;
-	if (p < end) {
-		if (*p != ';' || msg_hparams_open(buf, p, end, &via.params) != 0)
+	if (p == end)
+		return 0;
+	if (*p != ';' || msg_hparams_open(buf, p, end, &via->params) != 0)
+		return EBADMSG;
+	while ((rc = msg_hparam_next(buf, via->params, &pos, &hp)) == 0)
+		if (via_param(buf, &hp, via) != 0)
 			return EBADMSG;
-		while ((rc = msg_hparam_next(buf, via.params, &pos, &hp)) == 0)
-			if (via_param(buf, &hp, &via) != 0)
-				return EBADMSG;
-		if (rc != ENOENT)
-			return EBADMSG;
-	}
-	*out = via;
-	return 0;
+	return rc == ENOENT ? 0 : EBADMSG;
 }

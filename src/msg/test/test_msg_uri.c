@@ -444,6 +444,15 @@ static void test_embedded_nul(void **state)
 	assert_int_equal(parse_n(in, 5, &buf, &u), 0); /* "sip:u" alone is fine */
 	assert_span(buf, u.host, "u", "sip:u");
 	free(buf);
+	/* inside an IPv6 reference a NUL must not end the address early */
+	static const char v6[] = "sip:u@[2001:db8::1\0zz]";
+	static const char v6tab[] = "sip:u@[2001:db8::\0\t1]:5070";
+	assert_int_equal(parse_n(v6, sizeof(v6) - 1, &buf, &u), EBADMSG);
+	free(buf);
+	assert_int_equal(parse_n(v6tab, sizeof(v6tab) - 1, &buf, &u), EBADMSG);
+	free(buf);
+	assert_int_equal(parse_n(v6, 18, &buf, &u), EBADMSG); /* "[2001:db8::1" unclosed */
+	free(buf);
 }
 
 /* The URI may sit inside a larger buffer: spans are relative to buf. */
