@@ -339,6 +339,31 @@ def test_durability(c, tmp):
         c.check(srv2.stop() == 0, "ringletd (restarted) exits 0 on SIGTERM", srv2.tail())
 
 
+def nonce_across_nodes(c, url):
+    """Two nodes with auth on one Redis store sign nonces with the store's secret:
+    a challenge from node A is answered at node B."""
+    p = subprocess.run([rtest.RINGLETD, "--store", url, "user", "add", "nomad@localhost", "pw"],
+                       capture_output=True, text=True, timeout=20)
+    c.check(p.returncode == 0, "ringletd --store redis://... user add nomad@localhost", p.stderr)
+    flags = ["--auth-algorithms", "md5"]
+    with rtest.Server(*flags, store=url, auth="on") as a, \
+            rtest.Server(*flags, store=url, auth="on") as b:
+        ua, ub = Uac(a.port), Uac(b.port)
+        try:
+            callid = "nomad-%x" % random.getrandbits(40)
+            code, r = ua.register("nomad", cseq=1, callid=callid,
+                                  contacts=["<sip:nomad@127.0.0.1:9>"])
+            auth = digest(r, "nomad", "pw", "sip:127.0.0.1:%d" % b.port) if code == 401 else None
+            code2, r2 = ub.send(ub.build("nomad", 2, callid, contacts=["<sip:nomad@127.0.0.1:9>"],
+                                         hdrs=[auth] if auth else []))
+            c.check(code == 401 and code2 == 200,
+                    "a nonce from node A is accepted at node B (%s, %s)" % (code, code2), r + r2)
+        finally:
+            ua.close()
+            ub.close()
+        c.check(a.stop() == 0 and b.stop() == 0, "auth nodes exit 0 on SIGTERM")
+
+
 def test_scale_out(c, tmp):
     if not shutil.which("redis-server"):
         c.check(False, "redis-server is installed")
@@ -374,6 +399,7 @@ def test_scale_out(c, tmp):
                 c.check(ra.startswith("SIP/2.0 200") and rb.startswith("SIP/2.0 200") and
                         not contacts_of(ra) and not contacts_of(rb),
                         "after its 2 s expiry it is gone at both nodes", ra + rb)
+                nonce_across_nodes(c, url)
                 redis.terminate()
                 redis.wait(10)
                 code, r = ua.register("roamer", cseq=2, contacts=["<sip:roamer@127.0.0.1:7>"])

@@ -54,7 +54,12 @@ int rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_lis
 	c->opts = o;
 	for (unsigned i = 0; i < nbound && i < RD_MAX_LISTEN; i++)
 		c->self[c->nself++] = bound[i];
-	if (o->auth && auth_alloc(&c->auth, NULL, o->auth_nonce_ttl))
+	/* the store's secret: every node sharing the store verifies every node's nonces */
+	uint8_t secret[LOC_SECRET_LEN];
+	int err = o->auth ? loc_secret_sync(store, secret) : 0;
+	if (err)
+		return err;
+	if (o->auth && auth_alloc(&c->auth, secret, o->auth_nonce_ttl))
 		return ENOMEM;
 	struct reg_conf rc = {
 		.store = store,
@@ -68,7 +73,7 @@ int rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_lis
 		.algs = ((o->auth_algs & RD_ALG_MD5) ? REG_ALG(AUTH_MD5) : 0) |
 			((o->auth_algs & RD_ALG_SHA256) ? REG_ALG(AUTH_SHA256) : 0),
 	};
-	int err = reg_alloc(&c->reg, &rc);
+	err = reg_alloc(&c->reg, &rc);
 	if (err) {
 		if (c->auth)
 			auth_free(c->auth);

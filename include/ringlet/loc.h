@@ -122,6 +122,19 @@ int loc_user_del_sync(struct loc_store *s, const char *user); /* ENOENT if unkno
 int loc_user_list_sync(struct loc_store *s, void (*fn)(const struct loc_user *u, void *arg),
 		       void *arg);
 
+/* Bytes of the deployment's nonce secret (auth.h AUTH_SECRET_LEN). */
+#define LOC_SECRET_LEN 32
+
+/*
+ * The secret that digest nonces are signed with (auth_alloc): made at random
+ * the first time a store is used, then the same for every process that opens
+ * the same store (SQLite file, Redis database), so every node verifies every
+ * other node's nonces, and nonces survive a restart.  memory: per process.
+ * Synchronous, blocking: call it at start-up, never on a worker's loop.
+ * Returns 0 or an errno of the backend.
+ */
+int loc_secret_sync(struct loc_store *s, uint8_t out[LOC_SECRET_LEN]);
+
 /*
  * Every unexpired binding of every AOR (for the management API and the
  * durability test), synchronous, blocking: never on a worker's loop.

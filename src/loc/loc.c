@@ -391,6 +391,11 @@ int loc_user_del_sync(struct loc_store *s, const char *user)
 	return s->ops->user_del(s, user);
 }
 
+int loc_secret_sync(struct loc_store *s, uint8_t out[LOC_SECRET_LEN])
+{
+	return s->ops->secret(s, out);
+}
+
 int loc_user_list_sync(struct loc_store *s, void (*fn)(const struct loc_user *u, void *arg),
 		       void *arg)
 {

@@ -83,6 +83,7 @@ struct loc_ops {
 	int (*user_list)(struct loc_store *s, loc_user_list_fn *fn, void *arg);
 	int (*iterate)(struct loc_store *s, loc_iter_fn *fn, void *arg);
 	void (*close)(struct loc_store *s);
+	int (*secret)(struct loc_store *s, uint8_t out[LOC_SECRET_LEN]);
 };
 
 /* The head of every backend's store struct. */
@@ -113,6 +114,8 @@ int loc_redis_user_put(const struct loc_redis_addr *a, const struct loc_user *u)
 int loc_redis_user_del(const struct loc_redis_addr *a, const char *user);
 int loc_redis_user_list(const struct loc_redis_addr *a, loc_user_list_fn *fn, void *arg);
 int loc_redis_iterate(const struct loc_redis_addr *a, loc_iter_fn *fn, void *arg);
+/* The nonce secret: SET NX of a random one, then GET.  0 or an errno. */
+int loc_redis_secret(const struct loc_redis_addr *a, uint8_t out[LOC_SECRET_LEN]);
 /* Parse the value of user in LOC_REDIS_USERS into *u.  0 or EBADMSG. */
 int loc_redis_user_decode(const char *v, size_t len, const char *user, struct loc_user *u);
 

@@ -60,6 +60,7 @@ struct mem_store {
 	pthread_t thread;
 	bool stop;
 	uint64_t seed; /* of the hashes: AORs and user names are chosen by peers */
+	uint8_t secret[LOC_SECRET_LEN]; /* nonce secret: this process only */
 	struct hash *users;
 	struct shard sh[SHARDS];
 };
@@ -462,6 +463,12 @@ static void mem_close(struct loc_store *s)
 	mem_deref(m);
 }
 
+static int mem_secret(struct loc_store *s, uint8_t out[LOC_SECRET_LEN])
+{
+	memcpy(out, ((struct mem_store *)(void *)s)->secret, LOC_SECRET_LEN);
+	return 0;
+}
+
 static const struct loc_ops mem_ops = {
     .submit = mem_submit,
     .user_put = mem_user_put,
@@ -469,6 +476,7 @@ static const struct loc_ops mem_ops = {
     .user_list = mem_user_list,
     .iterate = mem_iterate,
     .close = mem_close,
+    .secret = mem_secret,
 };
 
 int loc_mem_open(struct loc_store **out)
@@ -483,6 +491,8 @@ int loc_mem_open(struct loc_store **out)
 	if (getrandom(&m->seed, sizeof(m->seed), GRND_NONBLOCK) != sizeof(m->seed))
 		m->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)m;
 	m->base.ops = &mem_ops;
+	if (getrandom(m->secret, sizeof(m->secret), 0) != (ssize_t)sizeof(m->secret))
+		err = EIO;
 	for (i = 0; i < SHARDS; i++) {
 		struct shard *sh = &m->sh[i];
 

@@ -634,6 +634,11 @@ static int redis_iterate(struct loc_store *s, loc_iter_fn *fn, void *arg)
 	return loc_redis_iterate(&((struct redis_store *)(void *)s)->addr, fn, arg);
 }
 
+static int redis_secret(struct loc_store *s, uint8_t out[LOC_SECRET_LEN])
+{
+	return loc_redis_secret(&((struct redis_store *)(void *)s)->addr, out);
+}
+
 static const struct loc_ops redis_ops = {
     .submit = redis_submit,
     .user_put = redis_user_put,
@@ -641,6 +646,7 @@ static const struct loc_ops redis_ops = {
     .user_list = redis_user_list,
     .iterate = redis_iterate,
     .close = redis_close,
+    .secret = redis_secret,
 };
 
 int loc_redis_open(struct loc_store **out, const char *host, uint16_t port, unsigned db, char *why,

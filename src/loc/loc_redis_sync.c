@@ -4,6 +4,7 @@
  * short-lived connection with a timeout on every read and write, so it never
  * shares hiredis state with the store's thread and never hangs.
  */
+#include <sys/random.h>
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <stdarg.h>
@@ -268,6 +269,49 @@ int loc_redis_iterate(const struct loc_redis_addr *a, loc_iter_fn *fn, void *arg
 		freeReplyObject(rep);
 	} while (!err && strcmp(cursor, "0") != 0);
 	mem_deref(b);
+	redisFree(c);
+	return err;
+}
+
+#define SECRET_KEY "ringlet:nonce-secret"
+
+static int unhex(const char *h, size_t len, uint8_t *out, size_t n)
+{
+	if (len != 2 * n)
+		return EBADMSG;
+	for (size_t i = 0; i < 2 * n; i++) {
+		char c = h[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (v < 0)
+			return EBADMSG;
+		out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] | v) : (v << 4));
+	}
+	return 0;
+}
+
+/* SET NX keeps the first node's secret; every node then reads the same one. */
+int loc_redis_secret(const struct loc_redis_addr *a, uint8_t out[LOC_SECRET_LEN])
+{
+	uint8_t mine[LOC_SECRET_LEN];
+	char hex[2 * LOC_SECRET_LEN + 1];
+	redisContext *c;
+	redisReply *rep;
+	int err;
+
+	if (getrandom(mine, sizeof(mine), 0) != (ssize_t)sizeof(mine))
+		return EIO;
+	for (size_t i = 0; i < sizeof(mine); i++)
+		snprintf(hex + 2 * i, 3, "%02x", mine[i]);
+	err = sync_open(a, &c, NULL, 0);
+	if (err)
+		return err;
+	rep = cmd(c, &err, "SET " SECRET_KEY " %s NX", hex);
+	freeReplyObject(rep);
+	rep = err ? NULL : cmd(c, &err, "GET " SECRET_KEY);
+	if (rep && (rep->type != REDIS_REPLY_STRING ||
+		    unhex(rep->str, rep->len, out, LOC_SECRET_LEN) != 0))
+		err = EIO;
+	freeReplyObject(rep);
 	redisFree(c);
 	return err;
 }

@@ -98,6 +98,7 @@ struct sql_store {
 	bool stop;
 	int64_t next_purge; /* DB thread only */
 	struct loc_binding cur[LOC_MAX_BINDINGS], out[LOC_MAX_BINDINGS];
+	uint8_t secret[LOC_SECRET_LEN]; /* read at open, before the DB thread runs */
 };
 
 struct user_page {
@@ -592,6 +593,39 @@ static void sql_close(struct loc_store *s)
 	sql_free(q);
 }
 
+static int sql_secret(struct loc_store *s, uint8_t out[LOC_SECRET_LEN])
+{
+	memcpy(out, ((struct sql_store *)(void *)s)->secret, LOC_SECRET_LEN);
+	return 0;
+}
+
+/*
+ * The nonce secret of this file: created at random by the first process to
+ * open it (INSERT OR IGNORE keeps a concurrent opener's), then read back.
+ * Runs on the opening thread, before the DB thread exists.
+ */
+static int secret_init(struct sql_store *q, const char *path, char *why, size_t whylen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_exec(q->db,
+			      "CREATE TABLE IF NOT EXISTS loc_meta (key TEXT PRIMARY KEY NOT NULL,"
+			      " value BLOB NOT NULL);"
+			      "INSERT OR IGNORE INTO loc_meta VALUES ('nonce_secret', randomblob(32));",
+			      NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(q->db, "SELECT value FROM loc_meta WHERE key = 'nonce_secret'",
+					-1, &st, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 0) == LOC_SECRET_LEN) {
+		memcpy(q->secret, sqlite3_column_blob(st, 0), LOC_SECRET_LEN);
+		sqlite3_finalize(st);
+		return 0;
+	}
+	loc_why(why, whylen, "cannot read the nonce secret of %s: %s", path, sqlite3_errmsg(q->db));
+	sqlite3_finalize(st);
+	return EIO;
+}
+
 static const struct loc_ops sql_ops = {
     .submit = sql_submit,
     .user_put = sql_user_put,
@@ -599,6 +633,7 @@ static const struct loc_ops sql_ops = {
     .user_list = sql_user_list,
     .iterate = sql_iterate,
     .close = sql_close,
+    .secret = sql_secret,
 };
 
 /* The schema version, creating the schema in a new file.  0 or an errno (why set). */
@@ -696,6 +731,8 @@ int loc_sqlite_open(struct loc_store **out, const char *path, char *why, size_t 
 		return err;
 	}
 	err = db_setup(q->db, path, why, whylen);
+	if (!err)
+		err = secret_init(q, path, why, whylen);
 	if (!err)
 		err = prepare_all(q, path, why, whylen);
 	if (!err && pthread_create(&q->thread, NULL, db_main, q))
