@@ -23,8 +23,7 @@
  * 8760), chosen by the length of the name and then one comparison; NULL for
  * an unknown name.  *bit is a bit unique to the name (duplicate detection).
  */
-static struct span *auth_slot(const char *buf, struct span name, struct msg_auth *a,
-			      uint32_t *bit)
+static struct span *auth_slot(const char *buf, struct span name, struct msg_auth *a, uint32_t *bit)
 {
 	const char *n = buf + name.off;
 	struct span *slot = NULL;
@@ -38,7 +37,10 @@ static struct span *auth_slot(const char *buf, struct span name, struct msg_auth
 		slot = IS("uri") ? &a->uri : IS("qop") ? &a->qop : NULL;
 		break;
 	case 5:
-		slot = IS("realm") ? &a->realm : IS("nonce") ? &a->nonce : IS("stale") ? &a->stale : NULL;
+		slot = IS("realm")   ? &a->realm
+		       : IS("nonce") ? &a->nonce
+		       : IS("stale") ? &a->stale
+				     : NULL;
 		break;
 	case 6:
 		slot = IS("opaque")   ? &a->opaque

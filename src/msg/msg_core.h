@@ -81,9 +81,9 @@
 #define MSG_HDR_NAME_LOAD 24
 
 /* Lookup tables of msg_hdr_id_of (msg_hdrtab.c). */
-extern const uint8_t msg_hdr_compact[26];			/* by letter - 'a' */
+extern const uint8_t msg_hdr_compact[26];			     /* by letter - 'a' */
 extern const char msg_hdr_lnames[MSG_HDR__COUNT][MSG_HDR_NAME_LOAD]; /* lower case */
-extern const uint8_t msg_hdr_cand[26][MSG_HDR_NAME_MAX + 1][2];  /* by letter, length */
+extern const uint8_t msg_hdr_cand[26][MSG_HDR_NAME_MAX + 1][2];	     /* by letter, length */
 
 /*
  * Case-insensitive compare of n bytes of a token against a lower-case name.

@@ -60,9 +60,8 @@ enum {
 struct hparam {
 	struct span name;
 	struct span value; /* empty when there was no '=' */
-	uint8_t kind;      /* HPV_* */
+	uint8_t kind;	   /* HPV_* */
 };
-
 
 /* True if the n bytes at p are an IPv6address (RFC 4291 §2.2 text form). */
 bool msg_ipv6_valid(const char *p, size_t n);
@@ -159,7 +158,6 @@ int msg_delta_parse(const char *buf, struct span s, bool clamp, int64_t *out);
  */
 uint8_t msg_host_kind(const char *p, size_t n);
 
-
 /*
  * msg_uri_parse writing straight into *uri, which is left unspecified on
  * error (the typed parsers parse into their caller's struct the same way).
@@ -188,8 +186,5 @@ static inline bool msg_digits_u32(const char *p, const char *end, uint32_t max, 
 	*out = (uint32_t)v;
 	return true;
 }
-
-/* True if span s (a whole value) is a token (RFC 3261 §25.1), non-empty. */
-bool msg_is_token(const char *buf, struct span s);
 
 #endif

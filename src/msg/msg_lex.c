@@ -13,6 +13,7 @@
 #define AH (A | LEX_HEX)
 #define D (LEX_DIGIT | LEX_HEX | LEX_TOKEN | LEX_WORD | LEX_UNRESERVED)
 
+/* clang-format off */
 /* RFC 3261 §25.1: token, word, unreserved (alphanum / mark). */
 const uint8_t lex_class[256] = {
 	['\t'] = LEX_WS, [' '] = LEX_WS, ['\r'] = LEX_CRLF, ['\n'] = LEX_CRLF,
@@ -40,18 +41,15 @@ const uint8_t lex_class[256] = {
 #undef AH
 #undef D
 
-#define Q LEXS_QSTR
-#define L LEXS_LIST
 #define H LEXS_HOST
 #define B LEXS_BARE
 #define V LEXS_VSTOP
 #define N (LEXS_HOST | LEXS_LABEL)
 
-/* Stop sets: see the LEXS_* comments in msg_lex.h. */
+/* The LEXS_* sets (msg_lex.h). */
 const uint8_t lex_stop[256] = {
-	['"'] = Q | L | B, ['\\'] = Q, ['\r'] = Q | B | V, ['\n'] = Q | B | V,
-	[','] = L | B, ['<'] = L | B, ['>'] = B, [';'] = B | V, ['?'] = B,
-	[' '] = B | V, ['\t'] = B | V, ['-'] = N, ['.'] = H,
+	['"'] = B, ['\r'] = B | V, ['\n'] = B | V, [','] = B, ['<'] = B, ['>'] = B,
+	[';'] = B | V, ['?'] = B, [' '] = B | V, ['\t'] = B | V, ['-'] = N, ['.'] = H,
 	['0'] = N, ['1'] = N, ['2'] = N, ['3'] = N, ['4'] = N,
 	['5'] = N, ['6'] = N, ['7'] = N, ['8'] = N, ['9'] = N,
 	['A'] = N, ['B'] = N, ['C'] = N, ['D'] = N, ['E'] = N, ['F'] = N, ['G'] = N,
@@ -63,6 +61,7 @@ const uint8_t lex_stop[256] = {
 	['o'] = N, ['p'] = N, ['q'] = N, ['r'] = N, ['s'] = N, ['t'] = N, ['u'] = N,
 	['v'] = N, ['w'] = N, ['x'] = N, ['y'] = N, ['z'] = N,
 };
+/* clang-format on */
 
 const char *lex_lws_slow(const char *p, const char *end)
 {
@@ -87,7 +86,7 @@ const char *lex_quoted(const char *p, const char *end)
 {
 	p++; /* opening quote */
 	for (;;) {
-		p = lex_find4(p, end, '"', '\\', '\r', '\n'); /* the LEXS_QSTR set */
+		p = lex_find4(p, end, '"', '\\', '\r', '\n');
 		if (p >= end)
 			return NULL;
 		char c = *p;
@@ -131,7 +130,7 @@ static bool v4_part(const char *l, const char *e)
  * whatever end says (the bounds tests fold away).
  */
 static inline __attribute__((always_inline)) const char *ipv4_part(const char *p, const char *end,
-								     bool wide)
+								   bool wide)
 {
 	unsigned d0, d1, d2;
 
@@ -153,7 +152,7 @@ static inline __attribute__((always_inline)) const char *ipv4_part(const char *p
  * wide (16 readable at p) no bound needs testing.
  */
 static inline __attribute__((always_inline)) const char *ipv4_at(const char *p, const char *end,
-								   bool wide)
+								 bool wide)
 {
 	for (int part = 0; part < 4; part++) {
 		p = ipv4_part(p, end, wide);
@@ -218,7 +217,7 @@ const char *lex_host_scalar(const char *p, const char *end, uint8_t *kind)
 		if (p == end || !(lex_stop[(uint8_t)*p] & LEXS_LABEL)) {
 			if (p < end && *p == '.')
 				return p; /* ".." */
-			v4 = false; /* a final dot */
+			v4 = false;	  /* a final dot */
 			break;
 		}
 	}
@@ -286,7 +285,6 @@ static const char *host_name16(const char *p, const char *end, uint8_t *kind)
 	return p + run;
 }
 #endif
-
 
 /*
  * An IPv4address by ipv4_fast; any other host, with SSE2 and 16 bytes to

@@ -170,7 +170,7 @@ static inline __attribute__((always_inline)) int add_elem(struct pstate *ps, uin
 static const char *skip_quoted(const char *p, const char *e)
 {
 	for (;;) {
-		p = lex_cspan(p, e, lex_stop, LEXS_QSTR);
+		p = lex_find4(p, e, '"', '\\', '\r', '\n');
 		if (p >= e)
 			return e;
 		if (*p == '"')
@@ -255,7 +255,7 @@ static void note_clen(struct pstate *ps, const struct msg_hdr *h)
 /* One header line [ls, eol), continuation lines included. */
 static int add_line(struct pstate *ps, const char *ls, const char *eol, bool folded)
 {
-	const char *ne = lex_token(ls, eol), *q = ne;
+	const char *ne = lex_span(lex_skip_an(ls, eol), eol, lex_class, LEX_TOKEN), *q = ne;
 	int err;
 
 	if (q < eol && *q != ':') /* whitespace before the colon is rare */

@@ -16,14 +16,6 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-bool msg_is_token(const char *buf, struct span s)
-{
-	const char *p = buf + s.off;
-	const char *end = p + s.len;
-
-	return s.len > 0 && lex_token(p, end) == end;
-}
-
 int msg_delta_parse(const char *buf, struct span s, bool clamp, int64_t *out)
 {
 	const char *p = buf + s.off;

@@ -69,12 +69,13 @@ static bool check_framing(const struct msg *m, struct msg_verdict *v)
 {
 	uint32_t a = m->anomalies;
 	const uint8_t cl = MSG_HDR_CONTENT_LENGTH;
+	bool v20 = m->version.len == 7 && lex_ieq(m->buf + m->version.off, "sip/2.0", 7);
 
 	if (a & MSG_A_NOT_SIP)
 		return bad(m, v, 400, MSG_HDR_OTHER, "Bad Request");
 	if (a & MSG_A_TOO_BIG)
 		return bad(m, v, 513, MSG_HDR_OTHER, "Message Too Large");
-	if (!(a & MSG_A_NO_VERSION) && !(m->version.len == 7 && lex_ieq(m->buf + m->version.off, "sip/2.0", 7)))
+	if (!(a & MSG_A_NO_VERSION) && !v20)
 		return bad(m, v, 505, MSG_HDR_OTHER, "Version Not Supported");
 	if (a & MSG_A_NO_VERSION)
 		return bad(m, v, 400, MSG_HDR_OTHER, "Missing SIP-Version");

@@ -1,6 +1,7 @@
 /*
- * msg_vhdr.c - syntax check of one header element for msg_validate
- * (RFC 3261 §20, §25.1 and the RFCs that define the other headers).
+ * msg_vhdr.c - syntax check of the header elements for msg_validate, one
+ * pass over them (RFC 3261 §20, §25.1 and the RFCs that define the other
+ * headers).
  *
  * The typed parsers of msg_hdr.h / msg_uri.h do the real work; this file adds
  * the rules that depend on the header (name-addr form required, "*" alone,
@@ -373,8 +374,9 @@ static const uint8_t mandatory_rank[MSG_HDR__COUNT] = {
     [MSG_HDR_PROXY_REQUIRE] = 13,
 };
 #define RANK_OTHERS 14 /* rank of a non-mandatory id: RANK_OTHERS + id */
+
 static const bool free_text[MSG_HDR__COUNT] = {
-    [MSG_HDR_OTHER] = true,	  [MSG_HDR_ORGANIZATION] = true, [MSG_HDR_SERVER] = true,
+    [MSG_HDR_OTHER] = true,   [MSG_HDR_ORGANIZATION] = true, [MSG_HDR_SERVER] = true,
     [MSG_HDR_SUBJECT] = true, [MSG_HDR_USER_AGENT] = true,
 };
 
