@@ -1,7 +1,7 @@
 /*
  * core.c - ringletd's transaction user for this version: validation, OPTIONS
- * to the server itself, REGISTER to the registrar, and the right status for
- * everything else.
+ * to the server itself, REGISTER to the registrar, requests for our users
+ * and requests routed through us to the proxy (prx.h), 403 for the rest.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -74,6 +74,14 @@ int rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_lis
 			((o->auth_algs & RD_ALG_SHA256) ? REG_ALG(AUTH_SHA256) : 0),
 	};
 	err = reg_alloc(&c->reg, &rc);
+	if (!err) {
+		struct prx_conf pc = {.store = store};
+		err = prx_alloc(&c->prx, &pc);
+		if (err) {
+			reg_free(c->reg);
+			c->reg = NULL;
+		}
+	}
 	if (err) {
 		if (c->auth)
 			auth_free(c->auth);
@@ -92,6 +100,8 @@ void rd_core_free(struct rd_core *c)
 {
 	reg_free(c->reg);
 	c->reg = NULL;
+	prx_free(c->prx);
+	c->prx = NULL;
 	if (c->auth)
 		auth_free(c->auth);
 	c->auth = NULL;
@@ -146,7 +156,11 @@ static void answer_options(struct tsx *t)
 	respond(t, 200, NULL, hdrs);
 }
 
-/* CANCEL (RFC 3261 §9.2): 200 and 487 for the INVITE, or 481 when nothing matches. */
+/*
+ * CANCEL (RFC 3261 §9.2, §16.10): 200, then the proxied INVITE's branch is
+ * cancelled (its 487 comes back), or the INVITE we answer ourselves gets
+ * 487; 481 when nothing matches.
+ */
 static void answer_cancel(struct tsx *t)
 {
 	struct tsx *inv = tsx_cancel_target(t);
@@ -155,8 +169,19 @@ static void answer_cancel(struct tsx *t)
 		return;
 	}
 	respond(t, 200, NULL, NULL);
+	if (prx_cancel(inv) == 0)
+		return;
 	if (tsx_last_code(inv) < 200)
 		tsx_respond(inv, 487, NULL, NULL, NULL, 0);
+}
+
+/* True if the top Route entry of m names this server (§16.4). */
+static bool route_is_self(const struct rd_core *c, struct msg *m)
+{
+	const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_ROUTE);
+	struct msg_nameaddr na;
+	return h && msg_nameaddr_parse(m->buf, h->value, &na) == 0 &&
+	       host_is_self(c, m->buf, &na.uri, false);
 }
 
 static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
@@ -166,6 +191,14 @@ static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 	struct msg_verdict v;
 	const struct msg_uri *ru = msg_ruri(m);
 	bool to_self = ru && !ru->has_user && host_is_self(c, m->buf, ru, false);
+	const struct msg_nameaddr *to = msg_to(m);
+	struct span lr;
+	/* §16.4: our Record-Route URI as the Request-URI of an in-dialog request, with
+	 * the route set in Route: a strict router sent it */
+	bool strict_in = to_self && to && to->has_tag && msg_hdr_find(m, MSG_HDR_ROUTE) &&
+			 msg_param_get(m->buf, ru->params, "lr", &lr);
+	if (strict_in)
+		to_self = false;
 
 	/*
 	 * Malformed requests never get here (rd_core_input answers them
@@ -196,6 +229,16 @@ static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 			respond(t, 403, "Not Our Domain", NULL);
 		return;
 	}
+	if (strict_in) {
+		prx_request(c->prx, t, rx, PRX_FROM_STRICT);
+		return;
+	}
+	bool via_us = route_is_self(c, m);
+	if (via_us && to && to->has_tag) {
+		/* in a dialog we record-routed: loose routing (§16.4, §16.12) */
+		prx_request(c->prx, t, rx, PRX_POP_ROUTE);
+		return;
+	}
 	if (to_self) {
 		if (m->method == MSG_METHOD_OPTIONS)
 			answer_options(t);
@@ -206,11 +249,14 @@ static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 		return;
 	}
 	/*
-	 * No location service and no forwarding in this version: a user of ours
-	 * is unknown (404); anything for elsewhere is refused, never relayed.
+	 * A user of ours goes to the proxy (location lookup); anything for
+	 * elsewhere is refused, never relayed (static routes come later).
 	 */
-	if (ru && (ru->scheme == MSG_URI_SIP || ru->scheme == MSG_URI_SIPS) &&
+	if (ru && ru->has_user && (ru->scheme == MSG_URI_SIP || ru->scheme == MSG_URI_SIPS) &&
 	    host_is_self(c, m->buf, ru, false))
+		prx_request(c->prx, t, rx, PRX_LOOKUP | (via_us ? PRX_POP_ROUTE : 0));
+	else if (ru && (ru->scheme == MSG_URI_SIP || ru->scheme == MSG_URI_SIPS) &&
+		 host_is_self(c, m->buf, ru, false))
 		respond(t, 404, NULL, NULL);
 	else
 		respond(t, 403, "Relaying Denied", NULL);
@@ -255,6 +301,24 @@ void rd_core_input(struct tp *tp, struct tp_rx *rx, void *arg)
 	tsx_layer_input(layer, rx);
 }
 
+/* An ACK for a 2xx (§13.2.2.4) routed through us: forward it statelessly (§16.11). */
+static void on_stray_request(struct tsx_layer *l, struct tp_rx *rx, void *arg)
+{
+	const struct rd_core *c = arg;
+	struct msg *m = &rx->msg;
+	if (m->method == MSG_METHOD_ACK && route_is_self(c, m))
+		prx_ack(l, rx, PRX_POP_ROUTE);
+}
+
+/* 2xx retransmissions and other forks' 2xx (§16.7 step 5). */
+static void on_stray_response(struct tsx_layer *l, struct tp_rx *rx, void *arg)
+{
+	(void)arg;
+	prx_response(l, rx);
+}
+
 const struct tsx_tu rd_core_tu_template = {
 	.request = on_request,
+	.stray_request = on_stray_request,
+	.stray_response = on_stray_response,
 };

@@ -1,8 +1,8 @@
 /*
  * core.h - what ringletd does with a request: check it (msg_validate),
  * answer OPTIONS addressed to the server itself, hand REGISTERs for our
- * domains to the registrar (reg.h), and give every other request the status
- * it deserves until the proxy arrives.
+ * domains to the registrar (reg.h), requests for our users and requests
+ * routed through us to the proxy (prx.h), and refuse the rest.
  */
 #ifndef RINGLETD_CORE_H
 #define RINGLETD_CORE_H
@@ -10,6 +10,7 @@
 #include "opts.h"
 #include "ringlet/auth.h"
 #include "ringlet/loc.h"
+#include "ringlet/prx.h"
 #include "ringlet/reg.h"
 #include "ringlet/tsx.h"
 
@@ -21,6 +22,7 @@ struct rd_core {
 	unsigned nself;
 	struct auth *auth; /* NULL with --auth off */
 	struct reg *reg;
+	struct prx *prx; /* requests for our users and loose routes through us */
 };
 
 /*

@@ -1,0 +1,667 @@
+/*
+ * prx.c - the stateful proxy core (RFC 3261 §16): one target per request,
+ * see prx.h.  A forwarded request is the received bytes with a short list
+ * of edits applied (Request-URI, Max-Forwards, Route, Record-Route, the
+ * upstream Via's received/rport), so nothing the proxy does not own is
+ * re-printed.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_MODULE "prx"
+#include "ringlet/list.h"
+#include "ringlet/log.h"
+#include "ringlet/mem.h"
+#include "ringlet/prx.h"
+#include "ringlet/reg.h"
+
+#define TIMER_C_MS 180000u
+#define MAX_EDITS 8
+#define EXTRA_CAP (LOC_CONTACT_MAX + LOC_PATH_MAX + 1024u)
+
+struct prx {
+	struct loc_store *store;
+	unsigned timer_c_ms;
+	pthread_mutex_t mu; /* guards calls */
+	struct list calls;  /* in flight, for prx_free after the layers are gone */
+};
+
+/* One forwarded request: from the server transaction to its one branch. */
+struct call {
+	struct list_node node; /* in p->calls */
+	struct prx *p;
+	struct tsx *st; /* server transaction (referenced) */
+	struct tsx *ct; /* client transaction of the branch (referenced), or NULL */
+	struct loop *loop;
+	struct loop_timer timer_c;
+	unsigned flags;
+	uint8_t proto;	      /* transport the request came on */
+	struct tp_addr local; /* our address it came to: the Record-Route */
+	bool cancelled;	      /* CANCEL came while the lookup ran: 487 already sent */
+	struct msg m;	      /* the request, spans into buf */
+	char via[512];	      /* its top Via value with received/rport (§18.2.1), or "" */
+	char aor[LOC_AOR_MAX];
+	char buf[];
+};
+
+/* A replacement of buf[off, off+len) by s[0, slen) (len 0: an insertion). */
+struct edit {
+	uint32_t off, len;
+	const char *s;
+	size_t slen;
+};
+
+struct edits {
+	struct edit e[MAX_EDITS];
+	unsigned n;
+};
+
+/* Add an edit, kept in offset order (equal offsets: in the order added). */
+static int edit_add(struct edits *es, uint32_t off, uint32_t len, const char *s, size_t slen)
+{
+	if (es->n == MAX_EDITS)
+		return ENOSPC;
+	unsigned i = es->n;
+	while (i > 0 && es->e[i - 1].off > off) {
+		es->e[i] = es->e[i - 1];
+		i--;
+	}
+	es->e[i] = (struct edit){off, len, s, slen};
+	es->n++;
+	return 0;
+}
+
+/* buf[0, len) with the edits applied into out.  Returns the length, or -1 (no room, overlap). */
+static long edit_apply(const char *buf, uint32_t len, const struct edits *es, char *out, size_t cap)
+{
+	size_t n = 0;
+	uint32_t at = 0;
+	for (unsigned i = 0; i <= es->n; i++) {
+		const struct edit *e = i < es->n ? &es->e[i] : NULL;
+		uint32_t to = e ? e->off : len;
+		if (to < at || to > len || (e && e->len > len - to))
+			return -1;
+		size_t need = (to - at) + (e ? e->slen : 0);
+		if (need > cap - n)
+			return -1;
+		memcpy(out + n, buf + at, to - at);
+		n += to - at;
+		if (e) {
+			if (e->slen)
+				memcpy(out + n, e->s, e->slen);
+			n += e->slen;
+			at = to + e->len;
+		}
+	}
+	return (long)n;
+}
+
+/* Offset just past the end of the line holding offset off (bounded by m->len). */
+static uint32_t line_end(const struct msg *m, uint32_t off)
+{
+	while (off < m->len && m->buf[off] != '\n')
+		off++;
+	return off < m->len ? off + 1 : off;
+}
+
+/*
+ * An edit removing header elements h..last (consecutive, on one line) from
+ * their line, or the whole line when nothing else is on it.
+ */
+static int edit_remove(struct edits *es, const struct msg *m, const struct msg_hdr *h,
+		       const struct msg_hdr *last)
+{
+	unsigned i = (unsigned)(h - m->hdrs), j = (unsigned)(last - m->hdrs);
+	const struct msg_hdr *next = j + 1 < m->nhdrs ? &m->hdrs[j + 1] : NULL;
+	uint32_t end = last->value.off + last->value.len;
+	if (!(h->flags & MSG_HDRF_FIRST)) {
+		const struct msg_hdr *prev = &m->hdrs[i - 1];
+		uint32_t from = prev->value.off + prev->value.len;
+		return edit_add(es, from, end - from, NULL, 0);
+	}
+	if (next && !(next->flags & MSG_HDRF_FIRST))
+		return edit_add(es, h->value.off, next->value.off - h->value.off, NULL, 0);
+	return edit_add(es, h->name.off, line_end(m, end) - h->name.off, NULL, 0);
+}
+
+/* Where the request line ends: the first header line (a valid request has one). */
+static uint32_t headers_start(const struct msg *m)
+{
+	return m->nhdrs ? m->hdrs[0].name.off : line_end(m, 0);
+}
+
+/* The first element of a comma-joined list of name-addrs (a Path value). */
+static struct span first_elem(const char *s, size_t len)
+{
+	bool angle = false, quote = false;
+	size_t i = 0;
+	for (; i < len; i++) {
+		char c = s[i];
+		if (quote) {
+			if (c == '\\' && i + 1 < len)
+				i++;
+			else if (c == '"')
+				quote = false;
+		} else if (c == '"') {
+			quote = true;
+		} else if (c == '<') {
+			angle = true;
+		} else if (c == '>') {
+			angle = false;
+		} else if (c == ',' && !angle) {
+			break;
+		}
+	}
+	while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t'))
+		i--;
+	size_t b = 0;
+	while (b < i && (s[b] == ' ' || s[b] == '\t'))
+		b++;
+	return (struct span){(uint32_t)b, (uint32_t)(i - b)};
+}
+
+/*
+ * The next hop of URI u (§16.6 item 7, without RFC 3263: numeric hosts
+ * only): its host and port, transport from ;transport= (default UDP).
+ * Returns 0, EHOSTUNREACH (a host name: no DNS yet) or EINVAL.
+ */
+static int uri_dest(const char *buf, const struct msg_uri *u, struct tp_dest *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (u->scheme != MSG_URI_SIP && u->scheme != MSG_URI_SIPS)
+		return EINVAL;
+	d->proto = u->scheme == MSG_URI_SIPS ? TP_TLS : TP_UDP;
+	struct span tr;
+	if (msg_param_get(buf, u->params, "transport", &tr)) {
+		d->proto = tp_proto_from_token(buf + tr.off, tr.len);
+		if (!d->proto)
+			return EINVAL;
+	}
+	if (u->host_type != MSG_HOST_IPV4 && u->host_type != MSG_HOST_IPV6)
+		return EHOSTUNREACH;
+	uint16_t port = u->port ? u->port : (d->proto == TP_TLS ? 5061 : 5060);
+	return tp_addr_set(&d->addr, buf + u->host.off, u->host.len, port);
+}
+
+/* The first Route element of m, skipping ours when skip; NULL if none. */
+static const struct msg_hdr *next_route(const struct msg *m, bool skip)
+{
+	const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_ROUTE);
+	if (h && skip)
+		h = msg_hdr_next(m, h);
+	return h;
+}
+
+/*
+ * The destination of request m (§16.6 items 6-7): the first of path, the
+ * next Route (after ours when skip), contact, the Request-URI.
+ */
+static int request_dest(struct msg *m, bool skip, const char *path, const char *contact,
+			struct tp_dest *d)
+{
+	struct msg_nameaddr na;
+	struct msg_uri u;
+	if (path && path[0]) {
+		struct span s = first_elem(path, strlen(path));
+		if (msg_nameaddr_parse(path, s, &na))
+			return EINVAL;
+		return uri_dest(path, &na.uri, d);
+	}
+	const struct msg_hdr *h = next_route(m, skip);
+	if (h) {
+		if (msg_nameaddr_parse(m->buf, h->value, &na))
+			return EINVAL;
+		return uri_dest(m->buf, &na.uri, d);
+	}
+	if (contact) {
+		if (msg_uri_parse(contact, (struct span){0, (uint32_t)strlen(contact)}, &u))
+			return EINVAL;
+		return uri_dest(contact, &u, d);
+	}
+	const struct msg_uri *ru = msg_ruri(m);
+	return ru ? uri_dest(m->buf, ru, d) : EINVAL;
+}
+
+/*
+ * Max-Forwards of the forwarded request (§16.6 item 3): decremented in
+ * place, or "Max-Forwards: 70" added.  num holds the digits (>= 4 bytes).
+ */
+static int edit_max_forwards(struct edits *es, const struct msg *m, char *num, size_t cap)
+{
+	static const char add[] = "Max-Forwards: 70\r\n";
+	const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_MAX_FORWARDS);
+	uint32_t mf;
+	if (!h)
+		return edit_add(es, headers_start(m), 0, add, sizeof(add) - 1);
+	if (msg_uint_parse(m->buf, h->value, 255, &mf) || mf == 0)
+		return EINVAL; /* msg_validate(MSG_V_PROXY) answered these 400/483 */
+	int w = snprintf(num, cap, "%u", mf - 1);
+	return edit_add(es, h->value.off, h->value.len, num, (size_t)w);
+}
+
+int prx_alloc(struct prx **out, const struct prx_conf *conf)
+{
+	if (!conf || !conf->store)
+		return EINVAL;
+	struct prx *p = mem_alloc(sizeof(*p), NULL);
+	if (!p)
+		return ENOMEM;
+	if (pthread_mutex_init(&p->mu, NULL)) {
+		mem_deref(p);
+		return ENOMEM;
+	}
+	p->store = conf->store;
+	p->timer_c_ms = conf->timer_c_ms ? conf->timer_c_ms : TIMER_C_MS;
+	list_init(&p->calls);
+	*out = p;
+	return 0;
+}
+
+void prx_free(struct prx *p)
+{
+	if (!p)
+		return;
+	/* calls still in flight: their layers and loops are gone, drop what they hold */
+	struct list_node *n;
+	while ((n = list_pop_front(&p->calls))) {
+		struct call *c = LIST_ENTRY(n, struct call, node);
+		mem_deref(c->st);
+		mem_deref(c->ct);
+		mem_deref(c);
+	}
+	pthread_mutex_destroy(&p->mu);
+	mem_deref(p);
+}
+
+static void respond(struct tsx *t, unsigned code, const char *reason)
+{
+	int err = tsx_respond(t, code, reason, NULL, NULL, 0);
+	if (err)
+		log_debug("event=respond-failed code=%u err=%d", code, err);
+}
+
+/* The call is over: the server transaction got its final response. */
+static void call_end(struct call *c)
+{
+	loop_timer_cancel(&c->timer_c);
+	if (tsx_user(c->st) == c)
+		tsx_set_user(c->st, NULL);
+	mem_deref(c->st);
+	if (c->ct) {
+		tsx_detach(c->ct);
+		mem_deref(c->ct);
+	}
+	pthread_mutex_lock(&c->p->mu);
+	list_remove(&c->node);
+	pthread_mutex_unlock(&c->p->mu);
+	mem_deref(c);
+}
+
+/* Timer C (§16.8): the branch rang too long: CANCEL it and answer 408 upstream. */
+static void on_timer_c(void *arg)
+{
+	struct call *c = arg;
+	log_info("event=timer-c");
+	if (c->ct)
+		tsx_cancel(c->ct, NULL, NULL);
+	respond(c->st, 408, NULL);
+	call_end(c);
+}
+
+/* A response of the branch (§16.7): forward all but 100, our Via removed. */
+static void on_response(struct tsx *t, struct msg *resp, const struct tp_rx *rx, void *arg)
+{
+	struct call *c = arg;
+	unsigned code = resp ? resp->status : tsx_last_code(t);
+	if (code == 100)
+		return;
+	if (!rx || !resp) {
+		/* synthesised by the layer: 408 on timeout, 503 on a transport error */
+		if (code >= 200) {
+			respond(c->st, code == 408 ? 408 : 503, NULL);
+			call_end(c);
+		}
+		return;
+	}
+	struct edits es = {.n = 0};
+	const struct msg_hdr *via = msg_hdr_find(resp, MSG_HDR_VIA);
+	char *out = malloc(resp->len);
+	long n = -1;
+	if (out && via && edit_remove(&es, resp, via, via) == 0)
+		n = edit_apply(resp->buf, resp->len, &es, out, resp->len);
+	if (n > 0) {
+		int err = tsx_send_response(c->st, out, (size_t)n);
+		if (err)
+			log_debug("event=forward-response-failed code=%u err=%d", code, err);
+	}
+	free(out);
+	if (code < 200) {
+		if (loop_timer_pending(&c->timer_c)) /* §16.7 step 2: reset Timer C */
+			loop_timer_start(c->loop, &c->timer_c, c->p->timer_c_ms, on_timer_c, c);
+		return;
+	}
+	if (n <= 0)
+		respond(c->st, 500, NULL);
+	call_end(c);
+}
+
+/* Text the edits of a forwarded request point at. */
+struct fwd_text {
+	char mf[8];
+	char rr[128];
+	char route[LOC_PATH_MAX + 16];
+	char push[MSG_MAX_LINE]; /* the Request-URI pushed behind a strict router's route */
+};
+
+/* The last element of the list that starts at h. */
+static const struct msg_hdr *last_of(const struct msg *m, const struct msg_hdr *h)
+{
+	const struct msg_hdr *last = h;
+	for (; h; h = msg_hdr_next(m, h))
+		last = h;
+	return last;
+}
+
+/*
+ * Route processing of the forwarded request: our entry removed (§16.4,
+ * PRX_POP_ROUTE); a Request-URI of ours, from a strict router upstream,
+ * replaced by the last Route entry, which goes (§16.4, PRX_FROM_STRICT);
+ * a strict router next (no lr, §16.6 item 6): its URI becomes the
+ * Request-URI and the old one the last Route entry.  Not when retarget
+ * (the Request-URI is the binding's contact).  Returns 0 or an errno.
+ */
+static int route_edits(struct call *c, bool retarget, struct edits *es, struct fwd_text *tx)
+{
+	struct msg *m = &c->m;
+	const struct msg_hdr *top = msg_hdr_find(m, MSG_HDR_ROUTE);
+	struct msg_nameaddr na;
+	struct span lr;
+	if (!top)
+		return 0;
+	if (c->flags & PRX_FROM_STRICT) {
+		const struct msg_hdr *last = last_of(m, top);
+		if (msg_nameaddr_parse(m->buf, last->value, &na))
+			return EINVAL;
+		return edit_add(es, m->ruri_s.off, m->ruri_s.len, m->buf + na.uri_s.off,
+				na.uri_s.len) |
+		       edit_remove(es, m, last, last);
+	}
+	bool pop = c->flags & PRX_POP_ROUTE;
+	const struct msg_hdr *next = pop ? msg_hdr_next(m, top) : top;
+	if (retarget || !next || msg_nameaddr_parse(m->buf, next->value, &na) ||
+	    msg_param_get(m->buf, na.uri.params, "lr", &lr))
+		return pop ? edit_remove(es, m, top, top) : 0;
+	int w = snprintf(tx->push, sizeof(tx->push), "Route: <%.*s>\r\n", (int)m->ruri_s.len,
+			 m->buf + m->ruri_s.off);
+	if (w < 0 || (size_t)w >= sizeof(tx->push))
+		return EMSGSIZE;
+	const struct msg_hdr *last = last_of(m, next);
+	int err = edit_add(es, m->ruri_s.off, m->ruri_s.len, m->buf + na.uri_s.off, na.uri_s.len);
+	if (pop && !(next->flags & MSG_HDRF_FIRST)) {
+		err |= edit_remove(es, m, top, next); /* one line: one edit */
+	} else {
+		if (pop)
+			err |= edit_remove(es, m, top, top);
+		err |= edit_remove(es, m, next, next);
+	}
+	return err |
+	       edit_add(es, line_end(m, last->value.off + last->value.len), 0, tx->push, (size_t)w);
+}
+
+/*
+ * The edits that make the forwarded request out of c's (§16.6 items 1-5):
+ * Request-URI (contact, when not NULL), the upstream Via's received/rport,
+ * our Record-Route on an initial request, path as Route, Max-Forwards, and
+ * our Route entry removed (PRX_POP_ROUTE).  Returns 0 or an errno.
+ */
+static int request_edits(struct call *c, const char *contact, const char *path, struct edits *es,
+			 struct fwd_text *tx)
+{
+	struct msg *m = &c->m;
+	uint32_t hs = headers_start(m);
+	int err = 0;
+	if (contact)
+		err |= edit_add(es, m->ruri_s.off, m->ruri_s.len, contact, strlen(contact));
+	const struct msg_hdr *via = msg_hdr_find(m, MSG_HDR_VIA);
+	if (c->via[0] && via)
+		err |= edit_add(es, via->value.off, via->value.len, c->via, strlen(c->via));
+	const struct msg_nameaddr *to = msg_to(m);
+	if (m->method != MSG_METHOD_ACK && to && !to->has_tag) {
+		/* §16.6 item 4: stay on the path of the dialog */
+		char a[64];
+		tp_addr_str(&c->local, a, sizeof(a));
+		int w = snprintf(tx->rr, sizeof(tx->rr), "Record-Route: <sip:%s;lr%s>\r\n", a,
+				 c->proto == TP_TCP ? ";transport=tcp" : "");
+		if (w > 0 && (size_t)w < sizeof(tx->rr))
+			err |= edit_add(es, hs, 0, tx->rr, (size_t)w);
+	}
+	if (path && path[0]) {
+		int w = snprintf(tx->route, sizeof(tx->route), "Route: %s\r\n", path);
+		if (w > 0 && (size_t)w < sizeof(tx->route))
+			err |= edit_add(es, hs, 0, tx->route, (size_t)w);
+	}
+	err |= edit_max_forwards(es, m, tx->mf, sizeof(tx->mf));
+	err |= route_edits(c, contact || (path && path[0]), es, tx);
+	return err ? EINVAL : 0;
+}
+
+/* Build and send the forwarded request (§16.6) to one target. */
+static void forward(struct call *c, const char *contact, const char *path)
+{
+	struct msg *m = &c->m;
+	struct tp_dest d;
+	int err = request_dest(m, c->flags & PRX_POP_ROUTE, path, contact, &d);
+	if (err) {
+		log_info("event=no-next-hop err=%d", err);
+		respond(c->st, err == EHOSTUNREACH ? 502 : 500, NULL);
+		call_end(c);
+		return;
+	}
+	struct edits es = {.n = 0};
+	struct fwd_text tx;
+	err = request_edits(c, contact, path, &es, &tx);
+	if (m->method == MSG_METHOD_INVITE && !tsx_last_code(c->st))
+		respond(c->st, 100, NULL); /* §16.2: now, the callee may be slow */
+	size_t cap = m->len + EXTRA_CAP;
+	char *out = err ? NULL : malloc(cap);
+	long n = out ? edit_apply(m->buf, m->len, &es, out, cap) : -1;
+	if (n > 0) {
+		struct tsx_layer *l = tsx_layer_of(c->st);
+		err = l ? tsx_request(&c->ct, l, &d, out, (size_t)n, TSX_ADD_VIA, on_response, c)
+			: ESRCH;
+	}
+	free(out);
+	if (n <= 0 || err) {
+		log_info("event=forward-failed err=%d", err);
+		respond(c->st, 500, NULL);
+		call_end(c);
+		return;
+	}
+	if (m->method == MSG_METHOD_INVITE)
+		loop_timer_start(c->loop, &c->timer_c, c->p->timer_c_ms, on_timer_c, c);
+}
+
+/* The AOR has no binding: 480 for a provisioned user, 404 for an unknown one. */
+static void on_user(int err, const struct loc_user *u, void *arg)
+{
+	struct call *c = arg;
+	(void)u;
+	if (!c->cancelled)
+		respond(c->st, err == 0 ? 480 : 404, NULL);
+	call_end(c);
+}
+
+/* The highest q wins (absent q counts as 1.0); the first of equals. */
+static const struct loc_binding *best_binding(const struct loc_binding *b, unsigned n)
+{
+	const struct loc_binding *best = NULL;
+	int bq = -2;
+	for (unsigned i = 0; i < n; i++) {
+		int q = b[i].q < 0 ? 1000 : b[i].q;
+		if (q > bq) {
+			bq = q;
+			best = &b[i];
+		}
+	}
+	return best;
+}
+
+static void on_lookup(int err, const struct loc_binding *b, unsigned n, void *arg)
+{
+	struct call *c = arg;
+	if (c->cancelled) {
+		call_end(c);
+		return;
+	}
+	if (err) {
+		log_info("event=lookup-failed err=%d", err);
+		respond(c->st, 500, "Location Service Failed");
+		call_end(c);
+		return;
+	}
+	if (n == 0) {
+		/* users are provisioned as USER@DOMAIN of their AOR, past "sip:" */
+		if (loc_user_get(c->p->store, c->loop, c->aor + 4, on_user, c)) {
+			respond(c->st, 480, NULL);
+			call_end(c);
+		}
+		return;
+	}
+	const struct loc_binding *best = best_binding(b, n);
+	forward(c, best->contact, best->path);
+}
+
+void prx_request(struct prx *p, struct tsx *t, struct tp_rx *rx, unsigned flags)
+{
+	struct msg *m = &rx->msg;
+	struct tsx_layer *l = tsx_layer_of(t);
+	struct call *c = l ? mem_alloc(sizeof(*c) + m->len, NULL) : NULL;
+	if (!c) {
+		respond(t, 500, NULL);
+		return;
+	}
+	c->p = p;
+	pthread_mutex_lock(&p->mu);
+	list_push_back(&p->calls, &c->node);
+	pthread_mutex_unlock(&p->mu);
+	c->st = mem_ref(t);
+	c->loop = tsx_layer_loop(l);
+	c->flags = flags;
+	c->proto = rx->proto;
+	c->local = rx->local;
+	loop_timer_init(&c->timer_c);
+	memcpy(c->buf, m->buf, m->len);
+	c->m = *m;
+	c->m.buf = c->buf;
+	if (tp_via_rewrite(rx, c->via, sizeof(c->via)) < 0)
+		c->via[0] = 0;
+	if (m->method == MSG_METHOD_INVITE)
+		tsx_set_user(t, c); /* for prx_cancel; 100 within 200 ms: the layer's timer */
+	if (!(flags & PRX_LOOKUP)) {
+		forward(c, NULL, NULL);
+		return;
+	}
+	const struct msg_uri *ru = msg_ruri(&c->m);
+	if (!ru || reg_aor(c->buf, ru, c->aor, sizeof(c->aor)) < 5) {
+		respond(t, 404, NULL);
+		call_end(c);
+		return;
+	}
+	if (loc_lookup(p->store, c->loop, c->aor, on_lookup, c)) {
+		respond(t, 500, NULL);
+		call_end(c);
+	}
+}
+
+int prx_cancel(struct tsx *inv)
+{
+	struct call *c = inv ? tsx_user(inv) : NULL;
+	if (!c)
+		return ENOENT;
+	if (c->ct) {
+		int err = tsx_cancel(c->ct, NULL, NULL);
+		if (err && err != EALREADY)
+			log_debug("event=cancel-failed err=%d", err);
+	} else if (!c->cancelled) {
+		c->cancelled = true; /* the lookup runs: its result is dropped */
+		respond(c->st, 487, NULL);
+	}
+	return 0;
+}
+
+void prx_ack(struct tsx_layer *l, struct tp_rx *rx, unsigned flags)
+{
+	struct msg *m = &rx->msg;
+	struct tp *tp = tsx_layer_tp(l);
+	bool pop = flags & PRX_POP_ROUTE;
+	struct tp_dest d;
+	if (request_dest(m, pop, NULL, NULL, &d))
+		return;
+	const struct tp_addr *self = tp->ops->local(tp, (enum tp_proto)d.proto);
+	if (!self)
+		return;
+	char a[64], br[TSX_BRANCH_MAX], via[160], mf[8];
+	tp_addr_str(self, a, sizeof(a));
+	tsx_branch(l, br, sizeof(br));
+	int w = snprintf(via, sizeof(via), "Via: SIP/2.0/%s %s;branch=%s;rport\r\n",
+			 tp_proto_name((enum tp_proto)d.proto), a, br);
+	struct edits es = {.n = 0};
+	int err = w > 0 && (size_t)w < sizeof(via) ? 0 : EMSGSIZE;
+	err |= edit_add(&es, headers_start(m), 0, via, (size_t)w);
+	err |= edit_max_forwards(&es, m, mf, sizeof(mf));
+	const struct msg_hdr *top = msg_hdr_find(m, MSG_HDR_ROUTE);
+	if (pop && top)
+		err |= edit_remove(&es, m, top, top);
+	size_t cap = m->len + 256;
+	char *out = err ? NULL : malloc(cap);
+	long n = out ? edit_apply(m->buf, m->len, &es, out, cap) : -1;
+	if (n > 0 && tp_send(tp, &d, out, (size_t)n))
+		log_debug("event=ack-send-failed");
+	free(out);
+}
+
+/* Where a response goes after our Via: the next Via's received/rport or sent-by (§18.2.2). */
+static int via_dest(const char *buf, const struct msg_via *v, struct tp_dest *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->proto = tp_proto_from_token(buf + v->transport.off, v->transport.len);
+	if (!d->proto)
+		return EINVAL;
+	uint16_t port = v->rport > 0 ? (uint16_t)v->rport : v->port;
+	if (!port)
+		port = d->proto == TP_TLS ? 5061 : 5060;
+	struct span host = v->received.len ? v->received : v->host;
+	return tp_addr_set(&d->addr, buf + host.off, host.len, port);
+}
+
+void prx_response(struct tsx_layer *l, struct tp_rx *rx)
+{
+	struct msg *m = &rx->msg;
+	struct tp *tp = tsx_layer_tp(l);
+	const struct msg_via *v = msg_top_via(m);
+	const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_VIA);
+	if (!v || !h)
+		return;
+	enum tp_proto proto = tp_proto_from_token(m->buf + v->transport.off, v->transport.len);
+	const struct tp_addr *self = proto ? tp->ops->local(tp, proto) : NULL;
+	struct tp_addr a;
+	if (!self || tp_addr_set(&a, m->buf + v->host.off, v->host.len, v->port ? v->port : 5060) ||
+	    !tp_addr_equal(&a, self))
+		return; /* not our Via: never reflect a response elsewhere */
+	const struct msg_hdr *h2 = msg_hdr_next(m, h);
+	struct msg_via v2;
+	struct tp_dest d;
+	if (!h2 || msg_via_parse(m->buf, h2->value, &v2) || via_dest(m->buf, &v2, &d))
+		return;
+	struct edits es = {.n = 0};
+	char *out = malloc(m->len);
+	long n = out && edit_remove(&es, m, h, h) == 0
+		     ? edit_apply(m->buf, m->len, &es, out, m->len)
+		     : -1;
+	if (n > 0 && tp_send(tp, &d, out, (size_t)n))
+		log_debug("event=response-send-failed");
+	free(out);
+}

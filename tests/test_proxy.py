@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+"""The stateful proxy (RFC 3261 §16) between two SIPp instances.
+
+The callee (a SIPp UAS) registers its contact with a small UDP REGISTER of
+ours; the caller (a SIPp UAC) calls the AOR through ringletd:
+  1. full calls: INVITE, 180, 200 with our Record-Route, then ACK and BYE
+     along the route set (loose routing, §16.12);
+  2. a rejected call: the callee's 486 reaches the caller;
+  3. CANCEL after one second of ringing: 200 from the proxy, the callee
+     gets the CANCEL and its 487 reaches the caller (§16.10);
+  4. no binding: 404 for an unknown user, 480 for a provisioned one.
+"""
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rtest  # noqa: E402
+
+
+def sip_exchange(port, data, timeout=3.0, ack=True):
+    """Send one request over UDP (retransmitted like Timer A), return the final status;
+    the ACK for a non-2xx final goes back on the INVITE's branch (§17.1.1.3)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    data = data.replace(b"LPORT", str(s.getsockname()[1]).encode())
+    try:
+        deadline = time.monotonic() + timeout
+        nxt, t1 = 0.0, 0.5
+        while time.monotonic() < deadline:
+            now = time.monotonic()
+            if now >= nxt:
+                s.sendto(data, ("127.0.0.1", port))
+                nxt, t1 = now + t1, min(t1 * 2, 4.0)
+            s.settimeout(max(0.01, min(nxt, deadline) - time.monotonic()))
+            try:
+                r = s.recv(65536)
+            except socket.timeout:
+                continue
+            code = int(r.split(b" ", 2)[1])
+            if code < 200:
+                continue
+            if ack and data.startswith(b"INVITE"):
+                to = re.search(rb"\r\nTo: ([^\r]+)", r).group(1)
+                a = re.sub(rb"^INVITE", b"ACK", data.split(b"\r\n\r\n")[0])
+                a = re.sub(rb"\r\nTo: [^\r]+", b"\r\nTo: " + to, a)
+                a = re.sub(rb"\r\nCSeq: 1 INVITE", b"\r\nCSeq: 1 ACK", a)
+                s.sendto(a + b"\r\n\r\n", ("127.0.0.1", port))
+            return code, r
+        return None, b""
+    finally:
+        s.close()
+
+
+def register(port, user, contact, domain="127.0.0.1", expires=300, hdrs=""):
+    msg = ("REGISTER sip:%s SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 127.0.0.1:LPORT;branch=z9hG4bK%x;rport\r\n"
+           "Max-Forwards: 70\r\n"
+           "To: <sip:%s@%s>\r\n"
+           "From: <sip:%s@%s>;tag=%x\r\n"
+           "Call-ID: reg-%x\r\n"
+           "CSeq: 1 REGISTER\r\n"
+           "Contact: <%s>;expires=%d\r\n%s"
+           "Content-Length: 0\r\n\r\n" % (domain, random.getrandbits(60), user, domain, user,
+                                          domain, random.getrandbits(32),
+                                          random.getrandbits(48), contact, expires, hdrs))
+    return sip_exchange(port, msg.encode())[0]
+
+
+def invite_msg(port, user, mf=70):
+    return ("INVITE sip:%s@127.0.0.1:%d SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP 127.0.0.1:LPORT;branch=z9hG4bK%x;rport\r\n"
+            "Max-Forwards: %d\r\n"
+            "To: <sip:%s@127.0.0.1:%d>\r\n"
+            "From: <sip:caller@127.0.0.1>;tag=%x\r\n"
+            "Call-ID: inv-%x\r\n"
+            "CSeq: 1 INVITE\r\n"
+            "Contact: <sip:caller@127.0.0.1:LPORT>\r\n"
+            "Content-Length: 0\r\n\r\n" % (user, port, random.getrandbits(60), mf, user, port,
+                                           random.getrandbits(32), random.getrandbits(48)))
+
+
+def hdr_lines(msg, name):
+    return [l.split(b":", 1)[1].strip() for l in msg.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]
+            if l.split(b":", 1)[0].strip().lower() == name.lower().encode()]
+
+
+def forwarded_checks(c, srv):
+    """The forwarded request as the callee sees it (§16.6), and the response back (§16.7)."""
+    uas = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    uas.bind(("127.0.0.1", 0))
+    up = uas.getsockname()[1]
+    path = "<sip:127.0.0.1:%d;lr;edge>" % up
+    code = register(srv.port, "dave", "sip:dave@127.0.0.1:%d;ua" % up,
+                    hdrs="Supported: path\r\nPath: %s\r\n" % path)
+    c.check(code == 200, "callee with a Path registered (%s)" % code)
+    caller = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    caller.bind(("127.0.0.1", 0))
+    lp = caller.getsockname()[1]
+    try:
+        caller.sendto(invite_msg(srv.port, "dave", mf=10).replace("LPORT", str(lp)).encode(),
+                      ("127.0.0.1", srv.port))
+        uas.settimeout(3.0)
+        try:
+            fw = uas.recv(65536)
+        except socket.timeout:
+            fw = b""
+        c.check(fw.startswith(b"INVITE sip:dave@127.0.0.1:%d;ua SIP/2.0\r\n" % up),
+                "Request-URI is the registered contact", fw[:80])
+        c.check(hdr_lines(fw, "Max-Forwards") == [b"9"], "Max-Forwards decremented (10 -> 9)",
+                hdr_lines(fw, "Max-Forwards"))
+        rr = hdr_lines(fw, "Record-Route")
+        c.check(rr == [b"<sip:127.0.0.1:%d;lr>" % srv.port], "our Record-Route on top", rr)
+        c.check(hdr_lines(fw, "Route") == [path.encode()], "the binding's Path as Route",
+                hdr_lines(fw, "Route"))
+        vias = hdr_lines(fw, "Via")
+        c.check(len(vias) == 2 and vias[0].startswith(b"SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK"
+                                                     % srv.port) and
+                b"rport=%d" % lp in vias[1], "our Via on top, the caller's with rport", vias)
+        head = fw.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]
+        resp = [b"SIP/2.0 486 Busy Here"]
+        resp += [l for l in head if l.split(b":")[0] in (b"Via", b"From", b"Call-ID", b"CSeq")]
+        resp += [b"To: " + hdr_lines(fw, "To")[0] + b";tag=busy", b"Content-Length: 0", b"", b""]
+        uas.sendto(b"\r\n".join(resp), ("127.0.0.1", srv.port))
+        got = []
+        caller.settimeout(3.0)
+        try:
+            while not got or got[-1].startswith(b"SIP/2.0 1"):
+                got.append(caller.recv(65536))
+        except socket.timeout:
+            pass
+        c.check(got and got[-1].startswith(b"SIP/2.0 486") and
+                len(hdr_lines(got[-1], "Via")) == 1, "486 back to the caller without our Via",
+                got[-1:])
+        try:
+            ack = uas.recv(65536)
+        except socket.timeout:
+            ack = b""
+        c.check(ack.startswith(b"ACK "), "the proxy ACKs the 486 hop by hop", ack[:60])
+    finally:
+        uas.close()
+        caller.close()
+
+
+def recv_all(sock, timeout):
+    """Every datagram that arrives within timeout seconds."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            got.append(sock.recv(65536))
+        except socket.timeout:
+            break
+    return got
+
+
+def two_xx_checks(c, srv):
+    """A 2xx retransmission reaches the caller statelessly (§16.7 step 5); the ACK for
+    the 2xx, routed through us, is loose-routed to the callee (§16.12)."""
+    uas = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    uas.bind(("127.0.0.1", 0))
+    up = uas.getsockname()[1]
+    code = register(srv.port, "erin", "sip:erin@127.0.0.1:%d" % up)
+    c.check(code == 200, "callee erin registered (%s)" % code)
+    caller = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    caller.bind(("127.0.0.1", 0))
+    lp = caller.getsockname()[1]
+    try:
+        caller.sendto(invite_msg(srv.port, "erin").replace("LPORT", str(lp)).encode(),
+                      ("127.0.0.1", srv.port))
+        uas.settimeout(3.0)
+        try:
+            fw = uas.recv(65536)
+        except socket.timeout:
+            fw = b""
+        head = fw.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]
+        resp = [b"SIP/2.0 200 OK"]
+        resp += [l for l in head if l.split(b":")[0] in (b"Via", b"From", b"Call-ID", b"CSeq",
+                                                          b"Record-Route")]
+        resp += [b"To: " + (hdr_lines(fw, "To") or [b"<sip:x@y>"])[0] + b";tag=ok",
+                 b"Contact: <sip:erin@127.0.0.1:%d>" % up, b"Content-Length: 0", b"", b""]
+        r200 = b"\r\n".join(resp)
+        uas.sendto(r200, ("127.0.0.1", srv.port))
+        time.sleep(0.2)
+        uas.sendto(r200, ("127.0.0.1", srv.port))
+        got = [r for r in recv_all(caller, 1.5) if r.startswith(b"SIP/2.0 200")]
+        c.check(len(got) == 2 and all(len(hdr_lines(r, "Via")) == 1 for r in got),
+                "200 and its retransmission reach the caller, our Via removed (%d)" % len(got))
+        ack = ("ACK sip:erin@127.0.0.1:%d SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%x;rport\r\n"
+               "Route: <sip:127.0.0.1:%d;lr>\r\n"
+               "Max-Forwards: 70\r\n"
+               "To: %s\r\n"
+               "From: %s\r\n"
+               "Call-ID: %s\r\n"
+               "CSeq: 1 ACK\r\n"
+               "Content-Length: 0\r\n\r\n" % (
+                   up, lp, random.getrandbits(60), srv.port,
+                   hdr_lines(got[0], "To")[0].decode() if got else "<sip:erin@x>;tag=ok",
+                   hdr_lines(fw, "From")[0].decode() if fw else "<sip:c@x>;tag=1",
+                   hdr_lines(fw, "Call-ID")[0].decode() if fw else "x"))
+        caller.sendto(ack.encode(), ("127.0.0.1", srv.port))
+        acks = [r for r in recv_all(uas, 1.0) if r.startswith(b"ACK ")]
+        a = acks[0] if acks else b""
+        c.check(a.startswith(b"ACK sip:erin@127.0.0.1:%d SIP/2.0" % up) and
+                hdr_lines(a, "Route") == [] and hdr_lines(a, "Max-Forwards") == [b"69"] and
+                len(hdr_lines(a, "Via")) == 2,
+                "ACK for the 2xx loose-routed: our Route removed, Via added", a[:300])
+        # a strict router before us put our Record-Route URI in the Request-URI (§16.4)
+        bye = ack.replace("ACK sip:erin@127.0.0.1:%d" % up, "BYE sip:127.0.0.1:%d;lr" % srv.port)
+        bye = bye.replace("Route: <sip:127.0.0.1:%d;lr>" % srv.port,
+                          "Route: <sip:erin@127.0.0.1:%d>" % up).replace("1 ACK", "2 BYE")
+        caller.sendto(bye.encode(), ("127.0.0.1", srv.port))
+        byes = [r for r in recv_all(uas, 1.0) if r.startswith(b"BYE ")]
+        b = byes[0] if byes else b""
+        c.check(b.startswith(b"BYE sip:erin@127.0.0.1:%d SIP/2.0" % up) and
+                hdr_lines(b, "Route") == [],
+                "BYE from a strict router: the last Route is the Request-URI", b[:300])
+        if b:  # answer it, so that no transaction is left at the proxy
+            bh = b.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]
+            ok = [b"SIP/2.0 200 OK"] + [l for l in bh if l.split(b":")[0] in (
+                b"Via", b"From", b"To", b"Call-ID", b"CSeq")] + [b"Content-Length: 0", b"", b""]
+            uas.sendto(b"\r\n".join(ok), ("127.0.0.1", srv.port))
+            got = [r for r in recv_all(caller, 1.0) if r.startswith(b"SIP/2.0 200")]
+            c.check(len(got) == 1 and b"BYE" in got[0], "200 for the BYE reaches the caller")
+    finally:
+        uas.close()
+        caller.close()
+
+
+def invite(port, user):
+    return sip_exchange(port, invite_msg(port, user).encode(), timeout=4.0)[0]
+
+
+class Uas:
+    """A SIPp UAS scenario (tests/sipp/NAME.xml) in the background, bounded."""
+
+    def __init__(self, scenario, calls, timeout=60):
+        self.port = rtest.free_port()
+        self.timeout = timeout
+        cmd = ["sipp", "-sf", os.path.join(rtest.SIPP_DIR, scenario + ".xml"),
+               "-i", "127.0.0.1", "-p", str(self.port), "-cp", str(rtest.free_port()),
+               "-mp", str(rtest.free_port(kind="udp")), "-t", "u1", "-m", str(calls),
+               "-timeout", "%ds" % timeout, "-timeout_error", "-nostdin"]
+        self.out = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=subprocess.STDOUT)
+        time.sleep(0.3)
+
+    def wait(self):
+        try:
+            rc = self.proc.wait(self.timeout + 10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            rc = -1
+        self.out.seek(0)
+        return rc, self.out.read()[-1500:].decode("utf-8", "replace")
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def call_run(c, srv, what, uas_scen, uac_scen, user, calls, rate=10, transport="u1"):
+    uas = Uas(uas_scen, calls)
+    try:
+        code = register(srv.port, user, "sip:%s@127.0.0.1:%d" % (user, uas.port))
+        c.check(code == 200, "%s: callee registered (%s)" % (what, code))
+        rc, ok, fail, tail = rtest.sipp(uac_scen, srv.port, "-s", user, calls=calls,
+                                        rate=rate, timeout=30, transport=transport)
+        urc, utail = uas.wait()
+        c.check(rc == 0 and ok == calls and fail == 0,
+                "%s: caller %s of %d calls ok, %s failed" % (what, ok, calls, fail),
+                "sipp exit %d\n%s\n%s" % (rc, tail, srv.tail()))
+        c.check(urc == 0, "%s: callee scenario complete (exit %d)" % (what, urc), utail)
+    finally:
+        uas.kill()
+
+
+def main():
+    c = rtest.Checks()
+    with rtest.Server(workers=2) as srv:
+        call_run(c, srv, "answered calls, ACK and BYE via Record-Route", "uas_answer",
+                 "uac_call", "bob", 20)
+        call_run(c, srv, "busy callee", "uas_reject", "uac_reject", "busy", 5)
+        call_run(c, srv, "CANCEL while ringing", "uas_ring", "uac_cancel", "ring", 3)
+        call_run(c, srv, "caller over TCP", "uas_answer", "uac_call", "tcpbob", 5,
+                 transport="t1")
+        forwarded_checks(c, srv)
+        two_xx_checks(c, srv)
+        code = invite(srv.port, "nobody")
+        c.check(code == 404, "INVITE to an unknown user without bindings: 404 (%s)" % code)
+        c.check(srv.stop() == 0, "ringletd exits 0 on SIGTERM", srv.tail())
+    d = tempfile.mkdtemp(prefix="rl-prx-")
+    db = "sqlite:" + os.path.join(d, "s.db")
+    p = subprocess.run([rtest.RINGLETD, "--store", db, "user", "add", "carol@127.0.0.1",
+                        "secret"], capture_output=True, timeout=30)
+    c.check(p.returncode == 0, "provision carol@127.0.0.1", p.stderr)
+    with rtest.Server(workers=1, store=db) as srv:
+        code = invite(srv.port, "carol")
+        c.check(code == 480, "INVITE to a provisioned user without bindings: 480 (%s)" % code)
+        c.check(srv.stop() == 0, "ringletd (SQLite) exits 0 on SIGTERM", srv.tail())
+    return c.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
