@@ -1,7 +1,8 @@
 /*
  * core.c - ringletd's transaction user for this version: validation, OPTIONS
  * to the server itself, REGISTER to the registrar, requests for our users
- * and requests routed through us to the proxy (prx.h), 403 for the rest.
+ * and requests routed through us to the proxy (prx.h), or in redirect mode
+ * requests for our users to the redirect server (rdr.h), 403 for the rest.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -77,6 +78,14 @@ int rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_lis
 	if (!err) {
 		struct prx_conf pc = {.store = store};
 		err = prx_alloc(&c->prx, &pc);
+		if (!err && o->mode == RD_MODE_REDIRECT) {
+			struct rdr_conf dc = {.store = store};
+			err = rdr_alloc(&c->rdr, &dc);
+			if (err) {
+				prx_free(c->prx);
+				c->prx = NULL;
+			}
+		}
 		if (err) {
 			reg_free(c->reg);
 			c->reg = NULL;
@@ -102,6 +111,8 @@ void rd_core_free(struct rd_core *c)
 	c->reg = NULL;
 	prx_free(c->prx);
 	c->prx = NULL;
+	rdr_free(c->rdr);
+	c->rdr = NULL;
 	if (c->auth)
 		auth_free(c->auth);
 	c->auth = NULL;
@@ -249,14 +260,17 @@ static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 		return;
 	}
 	/*
-	 * A user of ours goes to the proxy (location lookup); anything for
-	 * elsewhere is refused, never relayed (static routes come later).
+	 * A user of ours goes to the proxy (location lookup), or gets a 302
+	 * with its bindings in redirect mode; anything for elsewhere is
+	 * refused, never relayed (static routes come later).
 	 */
-	if (ru && ru->has_user && (ru->scheme == MSG_URI_SIP || ru->scheme == MSG_URI_SIPS) &&
-	    host_is_self(c, m->buf, ru, false))
+	bool ours = ru && (ru->scheme == MSG_URI_SIP || ru->scheme == MSG_URI_SIPS) &&
+		    host_is_self(c, m->buf, ru, false);
+	if (ours && ru->has_user && c->rdr)
+		rdr_request(c->rdr, t, rx); /* --mode redirect: 302 to the bindings (§8.3) */
+	else if (ours && ru->has_user)
 		prx_request(c->prx, t, rx, PRX_LOOKUP | (via_us ? PRX_POP_ROUTE : 0));
-	else if (ru && (ru->scheme == MSG_URI_SIP || ru->scheme == MSG_URI_SIPS) &&
-		 host_is_self(c, m->buf, ru, false))
+	else if (ours)
 		respond(t, 404, NULL, NULL);
 	else
 		respond(t, 403, "Relaying Denied", NULL);

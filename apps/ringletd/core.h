@@ -11,6 +11,7 @@
 #include "ringlet/auth.h"
 #include "ringlet/loc.h"
 #include "ringlet/prx.h"
+#include "ringlet/rdr.h"
 #include "ringlet/reg.h"
 #include "ringlet/tsx.h"
 
@@ -23,6 +24,7 @@ struct rd_core {
 	struct auth *auth; /* NULL with --auth off */
 	struct reg *reg;
 	struct prx *prx; /* requests for our users and loose routes through us */
+	struct rdr *rdr; /* --mode redirect: requests for our users get 302 (§8.3) */
 };
 
 /*

@@ -51,12 +51,13 @@ static void warn_later(const struct rd_opts *o)
 	} later[] = {
 		{RD_G_ROUTE, "--route: forwarding arrives with the proxy; ignored"},
 		{RD_G_TRUST, "--trust: forwarding arrives with the proxy; ignored"},
-		{RD_G_MODE, "--mode: proxy, redirect and b2bua modes arrive later; ignored"},
 		{RD_G_HTTP, "--http: the management API arrives later; ignored"},
 	};
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
 		if (o->given & later[i].bit)
 			fprintf(stderr, "ringletd: warning: %s\n", later[i].what);
+	if (o->mode == RD_MODE_B2BUA)
+		fprintf(stderr, "ringletd: warning: --mode b2bua arrives later; running as a proxy\n");
 	/* --dns: nothing is resolved yet, so "off" and a resolver behave the same. */
 }
 
