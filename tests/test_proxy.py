@@ -8,7 +8,10 @@ ours; the caller (a SIPp UAC) calls the AOR through ringletd:
   2. a rejected call: the callee's 486 reaches the caller;
   3. CANCEL after one second of ringing: 200 from the proxy, the callee
      gets the CANCEL and its 487 reaches the caller (§16.10);
-  4. no binding: 404 for an unknown user, 480 for a provisioned one.
+  4. no binding: 404 for an unknown user, 480 for a provisioned one;
+  5. forking (§16.6-16.7): two bindings of one q both ring, the first 200
+     wins and the other branch is CANCELled; q=1.0 rejecting lets q=0.5 ring;
+     486 and 603 from two branches give 603.
 """
 import os
 import random
@@ -57,7 +60,9 @@ def sip_exchange(port, data, timeout=3.0, ack=True):
         s.close()
 
 
-def register(port, user, contact, domain="127.0.0.1", expires=300, hdrs=""):
+def register(port, user, contact, domain="127.0.0.1", expires=300, hdrs="", q=None):
+    if q is not None:
+        expires = "%d;q=%s" % (expires, q)
     msg = ("REGISTER sip:%s SIP/2.0\r\n"
            "Via: SIP/2.0/UDP 127.0.0.1:LPORT;branch=z9hG4bK%x;rport\r\n"
            "Max-Forwards: 70\r\n"
@@ -65,7 +70,7 @@ def register(port, user, contact, domain="127.0.0.1", expires=300, hdrs=""):
            "From: <sip:%s@%s>;tag=%x\r\n"
            "Call-ID: reg-%x\r\n"
            "CSeq: 1 REGISTER\r\n"
-           "Contact: <%s>;expires=%d\r\n%s"
+           "Contact: <%s>;expires=%s\r\n%s"
            "Content-Length: 0\r\n\r\n" % (domain, random.getrandbits(60), user, domain, user,
                                           domain, random.getrandbits(32),
                                           random.getrandbits(48), contact, expires, hdrs))
@@ -239,15 +244,20 @@ def invite(port, user):
 
 
 class Uas:
-    """A SIPp UAS scenario (tests/sipp/NAME.xml) in the background, bounded."""
+    """A SIPp UAS scenario (tests/sipp/NAME.xml) in the background, bounded; with
+    trace, its messages are logged (first() reads when a request came)."""
 
-    def __init__(self, scenario, calls, timeout=60):
+    def __init__(self, scenario, calls, timeout=60, trace=False):
         self.port = rtest.free_port()
         self.timeout = timeout
         cmd = ["sipp", "-sf", os.path.join(rtest.SIPP_DIR, scenario + ".xml"),
                "-i", "127.0.0.1", "-p", str(self.port), "-cp", str(rtest.free_port()),
                "-mp", str(rtest.free_port(kind="udp")), "-t", "u1", "-m", str(calls),
                "-timeout", "%ds" % timeout, "-timeout_error", "-nostdin"]
+        self.msgs = None
+        if trace:
+            self.msgs = os.path.join(tempfile.mkdtemp(prefix="sipp-uas-"), "msgs.log")
+            cmd += ["-trace_msg", "-message_file", self.msgs]
         self.out = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=subprocess.STDOUT)
         time.sleep(0.3)
@@ -261,6 +271,19 @@ class Uas:
             rc = -1
         self.out.seek(0)
         return rc, self.out.read()[-1500:].decode("utf-8", "replace")
+
+    def first(self, method):
+        """Time of day the first request `method` arrived (from the message log), or None."""
+        try:
+            with open(self.msgs, errors="replace") as f:
+                log = f.read()
+        except (OSError, TypeError):
+            return None
+        m = re.search(r"-{10,} (\d+-\d+-\d+)\s+(\d+):(\d+):(\d+\.\d+)\s*\n"
+                      r"UDP message received[^\n]*\n\s*" + method + " ", log)
+        if not m:
+            return None
+        return int(m.group(2)) * 3600 + int(m.group(3)) * 60 + float(m.group(4))
 
     def kill(self):
         if self.proc.poll() is None:
@@ -284,6 +307,66 @@ def call_run(c, srv, what, uas_scen, uac_scen, user, calls, rate=10, transport="
         uas.kill()
 
 
+def fork_checks(c, srv):
+    """Forking (RFC 3261 §16.6-16.7): parallel within a q-value, sequential by q."""
+    # 1. parallel: two bindings of equal q; the first 200 wins, the other branch is CANCELled
+    late, ring = Uas("uas_answer_late", 1, timeout=30), Uas("uas_ring", 1, timeout=30)
+    try:
+        for u in (late, ring):
+            code = register(srv.port, "forkp", "sip:forkp@127.0.0.1:%d" % u.port, q="0.8")
+            c.check(code == 200, "parallel: binding registered (%s)" % code)
+        rc, ok, fail, tail = rtest.sipp("uac_call", srv.port, "-s", "forkp", calls=1,
+                                        rate=1, timeout=30)
+        c.check(rc == 0 and ok == 1, "parallel: the caller gets the 200 (exit %d)" % rc,
+                tail + srv.tail())
+        lrc, ltail = late.wait()
+        c.check(lrc == 0, "parallel: the answering callee completes its call (exit %d)" % lrc,
+                ltail)
+        rrc, rtail = ring.wait()
+        c.check(rrc == 0, "parallel: the ringing callee gets CANCEL, answers 200 and 487 "
+                "(exit %d)" % rrc, rtail)
+    finally:
+        late.kill()
+        ring.kill()
+    # 2. sequential: q=1.0 says 486, then the q=0.5 binding is tried and answers
+    busy = Uas("uas_reject_late", 1, timeout=30, trace=True)
+    ans = Uas("uas_answer", 1, timeout=30, trace=True)
+    try:
+        code = register(srv.port, "forks", "sip:forks@127.0.0.1:%d" % busy.port, q="1.0")
+        code2 = register(srv.port, "forks", "sip:forks@127.0.0.1:%d" % ans.port, q="0.5")
+        c.check(code == 200 and code2 == 200, "sequential: bindings registered")
+        rc, ok, fail, tail = rtest.sipp("uac_call", srv.port, "-s", "forks", calls=1,
+                                        rate=1, timeout=30)
+        c.check(rc == 0 and ok == 1, "sequential: the caller gets the 200 of the q=0.5 "
+                "callee (exit %d)" % rc, tail + srv.tail())
+        brc, btail = busy.wait()
+        arc, atail = ans.wait()
+        c.check(brc == 0 and arc == 0, "sequential: both callees complete (exit %d, %d)"
+                % (brc, arc), btail + atail)
+        t1, t2 = busy.first("INVITE"), ans.first("INVITE")
+        c.check(t1 is not None and t2 is not None and t2 - t1 >= 0.4,
+                "sequential: the q=0.5 callee got its INVITE after the q=1.0 one's 486, "
+                "sent 0.5 s after its INVITE (%s, %s)" % (t1, t2))
+    finally:
+        busy.kill()
+        ans.kill()
+    # 3. both branches reject: 6xx before 4xx (§16.7 item 6)
+    busy, dec = Uas("uas_reject", 1, timeout=30), Uas("uas_decline", 1, timeout=30)
+    try:
+        for u in (busy, dec):
+            code = register(srv.port, "forkr", "sip:forkr@127.0.0.1:%d" % u.port)
+            c.check(code == 200, "reject: binding registered (%s)" % code)
+        code = invite(srv.port, "forkr")
+        c.check(code == 603, "486 and 603: the caller gets 603 (%s)" % code, srv.tail())
+        for u, what in ((busy, "486"), (dec, "603")):
+            urc, utail = u.wait()
+            c.check(urc == 0, "reject: the %s callee got the INVITE and the ACK (exit %d)"
+                    % (what, urc), utail)
+    finally:
+        busy.kill()
+        dec.kill()
+
+
 def main():
     c = rtest.Checks()
     with rtest.Server(workers=2) as srv:
@@ -295,6 +378,7 @@ def main():
                  transport="t1")
         forwarded_checks(c, srv)
         two_xx_checks(c, srv)
+        fork_checks(c, srv)
         code = invite(srv.port, "nobody")
         c.check(code == 404, "INVITE to an unknown user without bindings: 404 (%s)" % code)
         c.check(srv.stop() == 0, "ringletd exits 0 on SIGTERM", srv.tail())

@@ -1,21 +1,32 @@
 /*
- * prx.h - the stateful proxy core (RFC 3261 §16), first piece: one target
- * per request.
+ * prx.h - the stateful proxy core (RFC 3261 §16) with forking.
  *
- *  - A request for a user of ours (PRX_LOOKUP) goes to the highest-q
- *    binding of its address-of-record (loc.h); none: 480 when the user is
- *    provisioned, else 404.
+ *  - A request for a user of ours (PRX_LOOKUP) forks to the bindings of its
+ *    address-of-record (loc.h) by q-value (§16.6; no q counts as 1.0):
+ *    every binding of the highest q at once (parallel), the next lower q
+ *    once every branch of a group ended without a 2xx (sequential).  No
+ *    binding: 480 when the user is provisioned, else 404.
  *  - A request whose top Route names us (PRX_POP_ROUTE) loses that entry
  *    (loose routing, §16.4) and goes to the next Route or the Request-URI;
  *    a strict router next (no lr) gets the request as §16.6 item 6 says.
  *  - Forwarding (§16.6): Max-Forwards decremented (70 when absent), our
  *    Record-Route on top of initial requests, the binding's Path as Route
  *    (RFC 3327), a Via of ours (tsx_request), numeric next hops only (no
- *    DNS yet: a host name gives 502).  Timer C (§16.8) guards INVITEs.
- *  - Responses (§16.7): 100 is absorbed, the rest is forwarded upstream with
- *    our Via removed; 2xx retransmissions and forked 2xx that no
- *    transaction matches are forwarded statelessly (prx_response).
- *  - CANCEL (§16.10): prx_cancel cancels the branch; its 487 comes back.
+ *    DNS yet: a host name gives 502).  Timer C (§16.8) guards each INVITE
+ *    branch: when it fires the branch is CANCELled and counts as a 408.
+ *  - Responses (§16.7), our Via removed: 100 is absorbed; other 1xx are
+ *    forwarded at once from any branch; every 2xx is forwarded at once, and
+ *    the first one CANCELs the other pending branches (item 10); a 6xx
+ *    CANCELs them too and starts no new q-group.  When no branch is pending
+ *    and nothing was answered, the best final response goes upstream (item
+ *    6): a 6xx if any, else the lowest class (3xx, 4xx, 5xx; the first
+ *    received in a class, a received one before a timeout), 503 sent as
+ *    500, 408 when no branch answered.  401/407 challenges of several
+ *    branches are not merged (the chosen response's are passed on).  2xx
+ *    retransmissions and 2xx that no transaction matches are forwarded
+ *    statelessly (prx_response).
+ *  - CANCEL (§16.10): prx_cancel cancels every pending branch and no new
+ *    q-group starts; the branches' 487 comes back as the best response.
  *
  * Every function runs on the loop thread of the layer of its transaction.
  * A struct prx is shared by every worker: a mutex guards its list of calls
@@ -59,9 +70,9 @@ void prx_request(struct prx *p, struct tsx *t, struct tp_rx *rx, unsigned flags)
 
 /*
  * CANCEL for server INVITE transaction inv (tsx_cancel_target): when the
- * proxy forwards inv, cancel its branch (§16.10) and return 0: the caller
- * answers the CANCEL 200, and the branch's 487 is forwarded.  ENOENT when
- * inv is not the proxy's.
+ * proxy forwards inv, cancel its pending branches (§16.10) and return 0: the
+ * caller answers the CANCEL 200, and the best response (the 487) is
+ * forwarded.  ENOENT when inv is not the proxy's.
  */
 int prx_cancel(struct tsx *inv);
 

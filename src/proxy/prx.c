@@ -1,5 +1,5 @@
 /*
- * prx.c - the stateful proxy core (RFC 3261 §16): one target per request,
+ * prx.c - the stateful proxy core (RFC 3261 §16): forking by q-value,
  * see prx.h.  A forwarded request is the received bytes with a short list
  * of edits applied (Request-URI, Max-Forwards, Route, Record-Route, the
  * upstream Via's received/rport), so nothing the proxy does not own is
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #define LOG_MODULE "prx"
+#include "proxy/prx_edit.h"
 #include "ringlet/list.h"
 #include "ringlet/log.h"
 #include "ringlet/mem.h"
@@ -19,7 +20,6 @@
 #include "ringlet/reg.h"
 
 #define TIMER_C_MS 180000u
-#define MAX_EDITS 8
 #define EXTRA_CAP (LOC_CONTACT_MAX + LOC_PATH_MAX + 1024u)
 
 struct prx {
@@ -29,111 +29,48 @@ struct prx {
 	struct list calls;  /* in flight, for prx_free after the layers are gone */
 };
 
-/* One forwarded request: from the server transaction to its one branch. */
+/* One branch (§16.6): a client transaction towards one target. */
+struct branch {
+	struct call *c;
+	struct tsx *ct;		   /* referenced; NULL once the branch is done */
+	struct loop_timer timer_c; /* §16.8, INVITE only */
+	unsigned code;		   /* final response (or 408 of Timer C), 0: pending */
+};
+
+/* A target of the request: a binding, or the Request-URI/Route (contact NULL). */
+struct target {
+	int q; /* thousandths */
+	const char *contact, *path;
+};
+
+/*
+ * One forwarded request, its response context (§16.7): the server
+ * transaction, the targets in q order and the branches started so far.
+ */
 struct call {
 	struct list_node node; /* in p->calls */
 	struct prx *p;
 	struct tsx *st; /* server transaction (referenced) */
-	struct tsx *ct; /* client transaction of the branch (referenced), or NULL */
 	struct loop *loop;
-	struct loop_timer timer_c;
 	unsigned flags;
 	uint8_t proto;	      /* transport the request came on */
 	struct tp_addr local; /* our address it came to: the Record-Route */
-	bool cancelled;	      /* CANCEL came while the lookup ran: 487 already sent */
-	struct msg m;	      /* the request, spans into buf */
-	char via[512];	      /* its top Via value with received/rport (§18.2.1), or "" */
+	bool cancelled;	      /* CANCEL came: no new branches */
+	bool answered;	      /* a 2xx was forwarded */
+	bool six;	      /* a 6xx came: no new branches (§16.7 item 6, 10) */
+	struct target *tg;    /* sorted by q, highest first (malloc, strings inside) */
+	unsigned ntg, next;   /* targets, the first one not tried yet */
+	unsigned nbr;	      /* branches started */
+	struct branch br[LOC_MAX_BINDINGS];
+	unsigned best;	/* best final response so far (§16.7 item 6), 0: none */
+	char *best_buf; /* its bytes with our Via removed (malloc), NULL: synthesised */
+	size_t best_len;
+	struct msg m;  /* the request, spans into buf */
+	char via[512]; /* its top Via value with received/rport (§18.2.1), or "" */
 	char aor[LOC_AOR_MAX];
 	char buf[];
 };
 
-/* A replacement of buf[off, off+len) by s[0, slen) (len 0: an insertion). */
-struct edit {
-	uint32_t off, len;
-	const char *s;
-	size_t slen;
-};
-
-struct edits {
-	struct edit e[MAX_EDITS];
-	unsigned n;
-};
-
-/* Add an edit, kept in offset order (equal offsets: in the order added). */
-static int edit_add(struct edits *es, uint32_t off, uint32_t len, const char *s, size_t slen)
-{
-	if (es->n == MAX_EDITS)
-		return ENOSPC;
-	unsigned i = es->n;
-	while (i > 0 && es->e[i - 1].off > off) {
-		es->e[i] = es->e[i - 1];
-		i--;
-	}
-	es->e[i] = (struct edit){off, len, s, slen};
-	es->n++;
-	return 0;
-}
-
-/* buf[0, len) with the edits applied into out.  Returns the length, or -1 (no room, overlap). */
-static long edit_apply(const char *buf, uint32_t len, const struct edits *es, char *out, size_t cap)
-{
-	size_t n = 0;
-	uint32_t at = 0;
-	for (unsigned i = 0; i <= es->n; i++) {
-		const struct edit *e = i < es->n ? &es->e[i] : NULL;
-		uint32_t to = e ? e->off : len;
-		if (to < at || to > len || (e && e->len > len - to))
-			return -1;
-		size_t need = (to - at) + (e ? e->slen : 0);
-		if (need > cap - n)
-			return -1;
-		memcpy(out + n, buf + at, to - at);
-		n += to - at;
-		if (e) {
-			if (e->slen)
-				memcpy(out + n, e->s, e->slen);
-			n += e->slen;
-			at = to + e->len;
-		}
-	}
-	return (long)n;
-}
-
-/* Offset just past the end of the line holding offset off (bounded by m->len). */
-static uint32_t line_end(const struct msg *m, uint32_t off)
-{
-	while (off < m->len && m->buf[off] != '\n')
-		off++;
-	return off < m->len ? off + 1 : off;
-}
-
-/*
- * An edit removing header elements h..last (consecutive, on one line) from
- * their line, or the whole line when nothing else is on it.
- */
-static int edit_remove(struct edits *es, const struct msg *m, const struct msg_hdr *h,
-		       const struct msg_hdr *last)
-{
-	unsigned i = (unsigned)(h - m->hdrs), j = (unsigned)(last - m->hdrs);
-	const struct msg_hdr *next = j + 1 < m->nhdrs ? &m->hdrs[j + 1] : NULL;
-	uint32_t end = last->value.off + last->value.len;
-	if (!(h->flags & MSG_HDRF_FIRST)) {
-		const struct msg_hdr *prev = &m->hdrs[i - 1];
-		uint32_t from = prev->value.off + prev->value.len;
-		return edit_add(es, from, end - from, NULL, 0);
-	}
-	if (next && !(next->flags & MSG_HDRF_FIRST))
-		return edit_add(es, h->value.off, next->value.off - h->value.off, NULL, 0);
-	return edit_add(es, h->name.off, line_end(m, end) - h->name.off, NULL, 0);
-}
-
-/* Where the request line ends: the first header line (a valid request has one). */
-static uint32_t headers_start(const struct msg *m)
-{
-	return m->nhdrs ? m->hdrs[0].name.off : line_end(m, 0);
-}
-
-/* The first element of a comma-joined list of name-addrs (a Path value). */
 static struct span first_elem(const char *s, size_t len)
 {
 	bool angle = false, quote = false;
@@ -229,17 +166,17 @@ static int request_dest(struct msg *m, bool skip, const char *path, const char *
  * Max-Forwards of the forwarded request (§16.6 item 3): decremented in
  * place, or "Max-Forwards: 70" added.  num holds the digits (>= 4 bytes).
  */
-static int edit_max_forwards(struct edits *es, const struct msg *m, char *num, size_t cap)
+static int edit_max_forwards(struct prx_edits *es, const struct msg *m, char *num, size_t cap)
 {
 	static const char add[] = "Max-Forwards: 70\r\n";
 	const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_MAX_FORWARDS);
 	uint32_t mf;
 	if (!h)
-		return edit_add(es, headers_start(m), 0, add, sizeof(add) - 1);
+		return prx_edit_add(es, prx_headers_start(m), 0, add, sizeof(add) - 1);
 	if (msg_uint_parse(m->buf, h->value, 255, &mf) || mf == 0)
 		return EINVAL; /* msg_validate(MSG_V_PROXY) answered these 400/483 */
 	int w = snprintf(num, cap, "%u", mf - 1);
-	return edit_add(es, h->value.off, h->value.len, num, (size_t)w);
+	return prx_edit_add(es, h->value.off, h->value.len, num, (size_t)w);
 }
 
 int prx_alloc(struct prx **out, const struct prx_conf *conf)
@@ -260,18 +197,40 @@ int prx_alloc(struct prx **out, const struct prx_conf *conf)
 	return 0;
 }
 
+/* Stop branch b: its timer, its transaction (the callback is not called any more). */
+static void branch_drop(struct branch *b)
+{
+	loop_timer_cancel(&b->timer_c);
+	if (b->ct) {
+		tsx_detach(b->ct);
+		mem_deref(b->ct);
+		b->ct = NULL;
+	}
+}
+
+/* What a call holds; live: its loop and layer still run (else only references go). */
+static void call_free(struct call *c, bool live)
+{
+	for (unsigned i = 0; i < c->nbr; i++) {
+		if (live)
+			branch_drop(&c->br[i]);
+		else
+			mem_deref(c->br[i].ct);
+	}
+	mem_deref(c->st);
+	free(c->tg);
+	free(c->best_buf);
+	mem_deref(c);
+}
+
 void prx_free(struct prx *p)
 {
 	if (!p)
 		return;
 	/* calls still in flight: their layers and loops are gone, drop what they hold */
 	struct list_node *n;
-	while ((n = list_pop_front(&p->calls))) {
-		struct call *c = LIST_ENTRY(n, struct call, node);
-		mem_deref(c->st);
-		mem_deref(c->ct);
-		mem_deref(c);
-	}
+	while ((n = list_pop_front(&p->calls)))
+		call_free(LIST_ENTRY(n, struct call, node), false);
 	pthread_mutex_destroy(&p->mu);
 	mem_deref(p);
 }
@@ -283,69 +242,197 @@ static void respond(struct tsx *t, unsigned code, const char *reason)
 		log_debug("event=respond-failed code=%u err=%d", code, err);
 }
 
-/* The call is over: the server transaction got its final response. */
+/* The call is over: the server transaction got its final response, every branch is done. */
 static void call_end(struct call *c)
 {
-	loop_timer_cancel(&c->timer_c);
 	if (tsx_user(c->st) == c)
 		tsx_set_user(c->st, NULL);
-	mem_deref(c->st);
-	if (c->ct) {
-		tsx_detach(c->ct);
-		mem_deref(c->ct);
-	}
 	pthread_mutex_lock(&c->p->mu);
 	list_remove(&c->node);
 	pthread_mutex_unlock(&c->p->mu);
-	mem_deref(c);
+	call_free(c, true);
 }
 
-/* Timer C (§16.8): the branch rang too long: CANCEL it and answer 408 upstream. */
-static void on_timer_c(void *arg)
+/* Response m with its top Via (ours) removed, into malloc'd *out.  Returns the length or -1. */
+static long strip_via(struct msg *m, char **out)
 {
-	struct call *c = arg;
-	log_info("event=timer-c");
-	if (c->ct)
-		tsx_cancel(c->ct, NULL, NULL);
-	respond(c->st, 408, NULL);
+	struct prx_edits es = {.n = 0};
+	const struct msg_hdr *via = msg_hdr_find(m, MSG_HDR_VIA);
+	*out = malloc(m->len);
+	long n = -1;
+	if (*out && via && prx_edit_remove(&es, m, via, via) == 0)
+		n = prx_edit_apply(m->buf, m->len, &es, *out, m->len);
+	if (n <= 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return n;
+}
+
+/* §16.7 item 6: 6xx first, then the lowest class (3xx before 4xx before 5xx). */
+static unsigned rank(unsigned code)
+{
+	return code >= 600 ? 0 : code / 100;
+}
+
+/*
+ * A final non-2xx response of a branch joins the response context (§16.7
+ * item 4): it replaces the best one when it ranks better, or ranks the same
+ * and the best one was synthesised.  buf (malloc'd, NULL: synthesised) is
+ * taken over.
+ */
+static void keep_best(struct call *c, unsigned code, char *buf, size_t len)
+{
+	if (c->best && (rank(code) > rank(c->best) ||
+			(rank(code) == rank(c->best) && (c->best_buf || !buf)))) {
+		free(buf);
+		return;
+	}
+	free(c->best_buf);
+	c->best = code;
+	c->best_buf = buf;
+	c->best_len = len;
+}
+
+/* Send the best response upstream (§16.7 item 6): 503 becomes 500, none at all 408. */
+static void send_best(struct call *c)
+{
+	unsigned code = c->best ? c->best : 408;
+	if (code == 503 || !c->best_buf) {
+		respond(c->st, code == 503 ? 500 : code, NULL);
+		return;
+	}
+	int err = tsx_send_response(c->st, c->best_buf, c->best_len);
+	if (err)
+		log_debug("event=forward-response-failed code=%u err=%d", code, err);
+}
+
+/* Cancel every pending branch but skip (§16.7 item 10, §16.10). */
+static void cancel_others(struct call *c, const struct branch *skip)
+{
+	for (unsigned i = 0; i < c->nbr; i++) {
+		struct branch *b = &c->br[i];
+		if (b == skip || b->code || !b->ct)
+			continue;
+		int err = tsx_cancel(b->ct, NULL, NULL);
+		if (err && err != EALREADY && err != EINVAL)
+			log_debug("event=cancel-failed err=%d", err);
+	}
+}
+
+static void start_group(struct call *c);
+
+/*
+ * A branch ended: when none is pending, try the next q-group (§16.6:
+ * sequential search, unless cancelled, answered or a 6xx came), or answer
+ * with the best response and end the call.
+ */
+static void settle(struct call *c)
+{
+	for (;;) {
+		for (unsigned i = 0; i < c->nbr; i++)
+			if (!c->br[i].code)
+				return;
+		if (c->answered || c->cancelled || c->six || c->next >= c->ntg ||
+		    c->nbr == LOC_MAX_BINDINGS)
+			break;
+		start_group(c);
+	}
+	if (!c->answered)
+		send_best(c);
 	call_end(c);
 }
 
-/* A response of the branch (§16.7): forward all but 100, our Via removed. */
+/* Branch b is done with final code (buf: the response to pass on, taken over). */
+static void branch_done(struct branch *b, unsigned code, char *buf, size_t len)
+{
+	struct call *c = b->c;
+	b->code = code;
+	branch_drop(b);
+	if (code >= 200 && code < 300) {
+		free(buf);
+		return;
+	}
+	keep_best(c, code, buf, len);
+	if (code >= 600 && !c->six) {
+		c->six = true;
+		cancel_others(c, b);
+	}
+}
+
+/* Timer C (§16.8): the branch rang too long: CANCEL it, it counts as a 408. */
+static void on_timer_c(void *arg)
+{
+	struct branch *b = arg;
+	log_info("event=timer-c");
+	if (b->ct) {
+		int err = tsx_cancel(b->ct, NULL, NULL);
+		if (err && err != EALREADY)
+			log_debug("event=cancel-failed err=%d", err);
+	}
+	branch_done(b, 408, NULL, 0);
+	settle(b->c);
+}
+
+/* A 2xx of a branch (§16.7 item 9): forwarded at once, every one; the first cancels the rest. */
+static void on_2xx(struct branch *b, struct msg *resp, const struct tp_rx *rx)
+{
+	struct call *c = b->c;
+	char *out;
+	long n = strip_via(resp, &out);
+	int err = n > 0 ? tsx_send_response(c->st, out, (size_t)n) : EBADMSG;
+	free(out);
+	if (err && c->answered && c->m.method == MSG_METHOD_INVITE) {
+		struct tsx_layer *l = tsx_layer_of(b->ct);
+		/* the server transaction is gone: statelessly (§16.7 step 5) */
+		struct tp_rx r = *rx;
+		if (l)
+			prx_response(l, &r);
+	} else if (err) {
+		log_debug("event=forward-response-failed code=%u err=%d", resp->status, err);
+	}
+	if (!c->answered) {
+		c->answered = true;
+		cancel_others(c, b);
+	}
+}
+
+/* A response of a branch (§16.7). */
 static void on_response(struct tsx *t, struct msg *resp, const struct tp_rx *rx, void *arg)
 {
-	struct call *c = arg;
+	struct branch *b = arg;
+	struct call *c = b->c;
 	unsigned code = resp ? resp->status : tsx_last_code(t);
 	if (code == 100)
 		return;
 	if (!rx || !resp) {
 		/* synthesised by the layer: 408 on timeout, 503 on a transport error */
 		if (code >= 200) {
-			respond(c->st, code == 408 ? 408 : 503, NULL);
-			call_end(c);
+			branch_done(b, code == 408 ? 408 : 503, NULL, 0);
+			settle(c);
 		}
 		return;
 	}
-	struct edits es = {.n = 0};
-	const struct msg_hdr *via = msg_hdr_find(resp, MSG_HDR_VIA);
-	char *out = malloc(resp->len);
-	long n = -1;
-	if (out && via && edit_remove(&es, resp, via, via) == 0)
-		n = edit_apply(resp->buf, resp->len, &es, out, resp->len);
-	if (n > 0) {
-		int err = tsx_send_response(c->st, out, (size_t)n);
-		if (err)
-			log_debug("event=forward-response-failed code=%u err=%d", code, err);
-	}
-	free(out);
 	if (code < 200) {
-		if (loop_timer_pending(&c->timer_c)) /* §16.7 step 2: reset Timer C */
-			loop_timer_start(c->loop, &c->timer_c, c->p->timer_c_ms, on_timer_c, c);
+		char *out = NULL;
+		long n = c->answered ? -1 : strip_via(resp, &out);
+		if (n > 0 && tsx_send_response(c->st, out, (size_t)n))
+			log_debug("event=forward-response-failed code=%u", code);
+		if (n > 0)
+			free(out);
+		if (loop_timer_pending(&b->timer_c)) /* §16.7 step 2: reset Timer C */
+			loop_timer_start(c->loop, &b->timer_c, c->p->timer_c_ms, on_timer_c, b);
 		return;
 	}
-	if (n <= 0)
-		respond(c->st, 500, NULL);
-	call_end(c);
+	if (code < 300) {
+		on_2xx(b, resp, rx);
+		branch_done(b, code, NULL, 0);
+	} else {
+		char *out;
+		long n = strip_via(resp, &out);
+		branch_done(b, n > 0 ? code : 500, out, n > 0 ? (size_t)n : 0);
+	}
+	settle(c);
 }
 
 /* Text the edits of a forwarded request point at. */
@@ -373,7 +460,7 @@ static const struct msg_hdr *last_of(const struct msg *m, const struct msg_hdr *
  * Request-URI and the old one the last Route entry.  Not when retarget
  * (the Request-URI is the binding's contact).  Returns 0 or an errno.
  */
-static int route_edits(struct call *c, bool retarget, struct edits *es, struct fwd_text *tx)
+static int route_edits(struct call *c, bool retarget, struct prx_edits *es, struct fwd_text *tx)
 {
 	struct msg *m = &c->m;
 	const struct msg_hdr *top = msg_hdr_find(m, MSG_HDR_ROUTE);
@@ -385,30 +472,31 @@ static int route_edits(struct call *c, bool retarget, struct edits *es, struct f
 		const struct msg_hdr *last = last_of(m, top);
 		if (msg_nameaddr_parse(m->buf, last->value, &na))
 			return EINVAL;
-		return edit_add(es, m->ruri_s.off, m->ruri_s.len, m->buf + na.uri_s.off,
-				na.uri_s.len) |
-		       edit_remove(es, m, last, last);
+		return prx_edit_add(es, m->ruri_s.off, m->ruri_s.len, m->buf + na.uri_s.off,
+				    na.uri_s.len) |
+		       prx_edit_remove(es, m, last, last);
 	}
 	bool pop = c->flags & PRX_POP_ROUTE;
 	const struct msg_hdr *next = pop ? msg_hdr_next(m, top) : top;
 	if (retarget || !next || msg_nameaddr_parse(m->buf, next->value, &na) ||
 	    msg_param_get(m->buf, na.uri.params, "lr", &lr))
-		return pop ? edit_remove(es, m, top, top) : 0;
+		return pop ? prx_edit_remove(es, m, top, top) : 0;
 	int w = snprintf(tx->push, sizeof(tx->push), "Route: <%.*s>\r\n", (int)m->ruri_s.len,
 			 m->buf + m->ruri_s.off);
 	if (w < 0 || (size_t)w >= sizeof(tx->push))
 		return EMSGSIZE;
 	const struct msg_hdr *last = last_of(m, next);
-	int err = edit_add(es, m->ruri_s.off, m->ruri_s.len, m->buf + na.uri_s.off, na.uri_s.len);
+	int err =
+	    prx_edit_add(es, m->ruri_s.off, m->ruri_s.len, m->buf + na.uri_s.off, na.uri_s.len);
 	if (pop && !(next->flags & MSG_HDRF_FIRST)) {
-		err |= edit_remove(es, m, top, next); /* one line: one edit */
+		err |= prx_edit_remove(es, m, top, next); /* one line: one edit */
 	} else {
 		if (pop)
-			err |= edit_remove(es, m, top, top);
-		err |= edit_remove(es, m, next, next);
+			err |= prx_edit_remove(es, m, top, top);
+		err |= prx_edit_remove(es, m, next, next);
 	}
-	return err |
-	       edit_add(es, line_end(m, last->value.off + last->value.len), 0, tx->push, (size_t)w);
+	return err | prx_edit_add(es, prx_line_end(m, last->value.off + last->value.len), 0,
+				  tx->push, (size_t)w);
 }
 
 /*
@@ -417,17 +505,17 @@ static int route_edits(struct call *c, bool retarget, struct edits *es, struct f
  * our Record-Route on an initial request, path as Route, Max-Forwards, and
  * our Route entry removed (PRX_POP_ROUTE).  Returns 0 or an errno.
  */
-static int request_edits(struct call *c, const char *contact, const char *path, struct edits *es,
-			 struct fwd_text *tx)
+static int request_edits(struct call *c, const char *contact, const char *path,
+			 struct prx_edits *es, struct fwd_text *tx)
 {
 	struct msg *m = &c->m;
-	uint32_t hs = headers_start(m);
+	uint32_t hs = prx_headers_start(m);
 	int err = 0;
 	if (contact)
-		err |= edit_add(es, m->ruri_s.off, m->ruri_s.len, contact, strlen(contact));
+		err |= prx_edit_add(es, m->ruri_s.off, m->ruri_s.len, contact, strlen(contact));
 	const struct msg_hdr *via = msg_hdr_find(m, MSG_HDR_VIA);
 	if (c->via[0] && via)
-		err |= edit_add(es, via->value.off, via->value.len, c->via, strlen(c->via));
+		err |= prx_edit_add(es, via->value.off, via->value.len, c->via, strlen(c->via));
 	const struct msg_nameaddr *to = msg_to(m);
 	if (m->method != MSG_METHOD_ACK && to && !to->has_tag) {
 		/* §16.6 item 4: stay on the path of the dialog */
@@ -436,52 +524,71 @@ static int request_edits(struct call *c, const char *contact, const char *path, 
 		int w = snprintf(tx->rr, sizeof(tx->rr), "Record-Route: <sip:%s;lr%s>\r\n", a,
 				 c->proto == TP_TCP ? ";transport=tcp" : "");
 		if (w > 0 && (size_t)w < sizeof(tx->rr))
-			err |= edit_add(es, hs, 0, tx->rr, (size_t)w);
+			err |= prx_edit_add(es, hs, 0, tx->rr, (size_t)w);
 	}
 	if (path && path[0]) {
 		int w = snprintf(tx->route, sizeof(tx->route), "Route: %s\r\n", path);
 		if (w > 0 && (size_t)w < sizeof(tx->route))
-			err |= edit_add(es, hs, 0, tx->route, (size_t)w);
+			err |= prx_edit_add(es, hs, 0, tx->route, (size_t)w);
 	}
 	err |= edit_max_forwards(es, m, tx->mf, sizeof(tx->mf));
 	err |= route_edits(c, contact || (path && path[0]), es, tx);
 	return err ? EINVAL : 0;
 }
 
-/* Build and send the forwarded request (§16.6) to one target. */
+/*
+ * Build and send the forwarded request (§16.6) to one target on a new
+ * branch.  A failure ends the branch at once (502 for a host name, 500).
+ */
 static void forward(struct call *c, const char *contact, const char *path)
 {
 	struct msg *m = &c->m;
+	struct branch *b = &c->br[c->nbr++];
+	b->c = c;
+	loop_timer_init(&b->timer_c);
 	struct tp_dest d;
 	int err = request_dest(m, c->flags & PRX_POP_ROUTE, path, contact, &d);
 	if (err) {
 		log_info("event=no-next-hop err=%d", err);
-		respond(c->st, err == EHOSTUNREACH ? 502 : 500, NULL);
-		call_end(c);
+		branch_done(b, err == EHOSTUNREACH ? 502 : 500, NULL, 0);
 		return;
 	}
-	struct edits es = {.n = 0};
+	struct prx_edits es = {.n = 0};
 	struct fwd_text tx;
 	err = request_edits(c, contact, path, &es, &tx);
 	if (m->method == MSG_METHOD_INVITE && !tsx_last_code(c->st))
 		respond(c->st, 100, NULL); /* §16.2: now, the callee may be slow */
 	size_t cap = m->len + EXTRA_CAP;
 	char *out = err ? NULL : malloc(cap);
-	long n = out ? edit_apply(m->buf, m->len, &es, out, cap) : -1;
+	long n = out ? prx_edit_apply(m->buf, m->len, &es, out, cap) : -1;
 	if (n > 0) {
 		struct tsx_layer *l = tsx_layer_of(c->st);
-		err = l ? tsx_request(&c->ct, l, &d, out, (size_t)n, TSX_ADD_VIA, on_response, c)
+		err = l ? tsx_request(&b->ct, l, &d, out, (size_t)n, TSX_ADD_VIA, on_response, b)
 			: ESRCH;
 	}
 	free(out);
 	if (n <= 0 || err) {
 		log_info("event=forward-failed err=%d", err);
-		respond(c->st, 500, NULL);
-		call_end(c);
+		branch_done(b, 500, NULL, 0);
 		return;
 	}
 	if (m->method == MSG_METHOD_INVITE)
-		loop_timer_start(c->loop, &c->timer_c, c->p->timer_c_ms, on_timer_c, c);
+		loop_timer_start(c->loop, &b->timer_c, c->p->timer_c_ms, on_timer_c, b);
+}
+
+/* Start a branch for every target of the next q-group (§16.6: parallel within a q). */
+static void start_group(struct call *c)
+{
+	if (!c->tg) { /* no lookup: the Request-URI or the next Route */
+		c->next = c->ntg;
+		forward(c, NULL, NULL);
+		return;
+	}
+	int q = c->tg[c->next].q;
+	while (c->next < c->ntg && c->tg[c->next].q == q && c->nbr < LOC_MAX_BINDINGS) {
+		const struct target *g = &c->tg[c->next++];
+		forward(c, g->contact, g->path);
+	}
 }
 
 /* The AOR has no binding: 480 for a provisioned user, 404 for an unknown one. */
@@ -494,19 +601,45 @@ static void on_user(int err, const struct loc_user *u, void *arg)
 	call_end(c);
 }
 
-/* The highest q wins (absent q counts as 1.0); the first of equals. */
-static const struct loc_binding *best_binding(const struct loc_binding *b, unsigned n)
+static int q_of(const struct loc_binding *b)
 {
-	const struct loc_binding *best = NULL;
-	int bq = -2;
+	return b->q < 0 ? 1000 : b->q; /* absent q counts as 1.0 */
+}
+
+/* The bindings as targets, highest q first (ties: in store order), into c->tg. */
+static int targets(struct call *c, const struct loc_binding *b, unsigned n)
+{
+	if (n > LOC_MAX_BINDINGS)
+		n = LOC_MAX_BINDINGS;
+	size_t need = n * sizeof(struct target);
+	for (unsigned i = 0; i < n; i++)
+		need += strnlen(b[i].contact, LOC_CONTACT_MAX - 1) +
+			strnlen(b[i].path, LOC_PATH_MAX - 1) + 2;
+	c->tg = malloc(need);
+	if (!c->tg)
+		return ENOMEM;
+	char *s = (char *)(c->tg + n);
 	for (unsigned i = 0; i < n; i++) {
-		int q = b[i].q < 0 ? 1000 : b[i].q;
-		if (q > bq) {
-			bq = q;
-			best = &b[i];
+		struct target t = {.q = q_of(&b[i])};
+		size_t lc = strnlen(b[i].contact, LOC_CONTACT_MAX - 1);
+		size_t lp = strnlen(b[i].path, LOC_PATH_MAX - 1);
+		memcpy(s, b[i].contact, lc);
+		s[lc] = 0;
+		t.contact = s;
+		s += lc + 1;
+		memcpy(s, b[i].path, lp);
+		s[lp] = 0;
+		t.path = s;
+		s += lp + 1;
+		unsigned j = i; /* insertion sort, stable: n <= LOC_MAX_BINDINGS */
+		while (j > 0 && c->tg[j - 1].q < t.q) {
+			c->tg[j] = c->tg[j - 1];
+			j--;
 		}
+		c->tg[j] = t;
 	}
-	return best;
+	c->ntg = n;
+	return 0;
 }
 
 static void on_lookup(int err, const struct loc_binding *b, unsigned n, void *arg)
@@ -516,7 +649,7 @@ static void on_lookup(int err, const struct loc_binding *b, unsigned n, void *ar
 		call_end(c);
 		return;
 	}
-	if (err) {
+	if (err || (n && targets(c, b, n))) {
 		log_info("event=lookup-failed err=%d", err);
 		respond(c->st, 500, "Location Service Failed");
 		call_end(c);
@@ -530,8 +663,7 @@ static void on_lookup(int err, const struct loc_binding *b, unsigned n, void *ar
 		}
 		return;
 	}
-	const struct loc_binding *best = best_binding(b, n);
-	forward(c, best->contact, best->path);
+	settle(c);
 }
 
 void prx_request(struct prx *p, struct tsx *t, struct tp_rx *rx, unsigned flags)
@@ -543,6 +675,7 @@ void prx_request(struct prx *p, struct tsx *t, struct tp_rx *rx, unsigned flags)
 		respond(t, 500, NULL);
 		return;
 	}
+	memset(c, 0, sizeof(*c));
 	c->p = p;
 	pthread_mutex_lock(&p->mu);
 	list_push_back(&p->calls, &c->node);
@@ -552,7 +685,6 @@ void prx_request(struct prx *p, struct tsx *t, struct tp_rx *rx, unsigned flags)
 	c->flags = flags;
 	c->proto = rx->proto;
 	c->local = rx->local;
-	loop_timer_init(&c->timer_c);
 	memcpy(c->buf, m->buf, m->len);
 	c->m = *m;
 	c->m.buf = c->buf;
@@ -561,7 +693,8 @@ void prx_request(struct prx *p, struct tsx *t, struct tp_rx *rx, unsigned flags)
 	if (m->method == MSG_METHOD_INVITE)
 		tsx_set_user(t, c); /* for prx_cancel; 100 within 200 ms: the layer's timer */
 	if (!(flags & PRX_LOOKUP)) {
-		forward(c, NULL, NULL);
+		c->ntg = 1;
+		settle(c);
 		return;
 	}
 	const struct msg_uri *ru = msg_ruri(&c->m);
@@ -581,10 +714,9 @@ int prx_cancel(struct tsx *inv)
 	struct call *c = inv ? tsx_user(inv) : NULL;
 	if (!c)
 		return ENOENT;
-	if (c->ct) {
-		int err = tsx_cancel(c->ct, NULL, NULL);
-		if (err && err != EALREADY)
-			log_debug("event=cancel-failed err=%d", err);
+	if (c->nbr) {
+		c->cancelled = true; /* §16.10: every pending branch, no new ones */
+		cancel_others(c, NULL);
 	} else if (!c->cancelled) {
 		c->cancelled = true; /* the lookup runs: its result is dropped */
 		respond(c->st, 487, NULL);
@@ -608,16 +740,16 @@ void prx_ack(struct tsx_layer *l, struct tp_rx *rx, unsigned flags)
 	tsx_branch(l, br, sizeof(br));
 	int w = snprintf(via, sizeof(via), "Via: SIP/2.0/%s %s;branch=%s;rport\r\n",
 			 tp_proto_name((enum tp_proto)d.proto), a, br);
-	struct edits es = {.n = 0};
+	struct prx_edits es = {.n = 0};
 	int err = w > 0 && (size_t)w < sizeof(via) ? 0 : EMSGSIZE;
-	err |= edit_add(&es, headers_start(m), 0, via, (size_t)w);
+	err |= prx_edit_add(&es, prx_headers_start(m), 0, via, (size_t)w);
 	err |= edit_max_forwards(&es, m, mf, sizeof(mf));
 	const struct msg_hdr *top = msg_hdr_find(m, MSG_HDR_ROUTE);
 	if (pop && top)
-		err |= edit_remove(&es, m, top, top);
+		err |= prx_edit_remove(&es, m, top, top);
 	size_t cap = m->len + 256;
 	char *out = err ? NULL : malloc(cap);
-	long n = out ? edit_apply(m->buf, m->len, &es, out, cap) : -1;
+	long n = out ? prx_edit_apply(m->buf, m->len, &es, out, cap) : -1;
 	if (n > 0 && tp_send(tp, &d, out, (size_t)n))
 		log_debug("event=ack-send-failed");
 	free(out);
@@ -656,10 +788,10 @@ void prx_response(struct tsx_layer *l, struct tp_rx *rx)
 	struct tp_dest d;
 	if (!h2 || msg_via_parse(m->buf, h2->value, &v2) || via_dest(m->buf, &v2, &d))
 		return;
-	struct edits es = {.n = 0};
+	struct prx_edits es = {.n = 0};
 	char *out = malloc(m->len);
-	long n = out && edit_remove(&es, m, h, h) == 0
-		     ? edit_apply(m->buf, m->len, &es, out, m->len)
+	long n = out && prx_edit_remove(&es, m, h, h) == 0
+		     ? prx_edit_apply(m->buf, m->len, &es, out, m->len)
 		     : -1;
 	if (n > 0 && tp_send(tp, &d, out, (size_t)n))
 		log_debug("event=response-send-failed");

@@ -23,13 +23,14 @@
 struct fx {
 	struct loop *loop;
 	struct sim *sim;
-	struct sim_node *a, *p, *b;
+	struct sim_node *a, *p, *b, *b2, *b3;
 	struct tsx_layer *l;
 	struct loc_store *store;
 	struct prx *prx;
 	struct tsx_tu tu;
 	bool updated;
-	unsigned flags; /* of prx_request; 0: PRX_LOOKUP */
+	unsigned nbound; /* bindings after the last update */
+	unsigned flags;	 /* of prx_request; 0: PRX_LOOKUP */
 };
 
 /* Let the store's thread answer (a real millisecond). */
@@ -63,7 +64,7 @@ static void on_update(int err, const struct loc_binding *b, unsigned n, void *ar
 	struct fx *f = arg;
 	(void)b;
 	assert_int_equal(err, 0);
-	assert_int_equal(n, 1);
+	f->nbound = n;
 	f->updated = true;
 }
 
@@ -76,6 +77,8 @@ static int setup(void **state)
 	f.a = sim_node_add(f.sim, "10.0.0.2", 5060, TP_UDP);
 	f.p = sim_node_add(f.sim, "10.0.0.1", 5060, TP_UDP);
 	f.b = sim_node_add(f.sim, "10.0.0.3", 5060, TP_UDP);
+	f.b2 = sim_node_add(f.sim, "10.0.0.4", 5060, TP_UDP);
+	f.b3 = sim_node_add(f.sim, "10.0.0.5", 5060, TP_UDP);
 	assert_int_equal(loc_open(&f.store, "memory:", NULL, 0), 0);
 	struct prx_conf pc = {.store = f.store};
 	assert_int_equal(prx_alloc(&f.prx, &pc), 0);
@@ -95,6 +98,7 @@ static int setup(void **state)
 			nap();
 	}
 	assert_true(f.updated);
+	assert_int_equal(f.nbound, 1);
 	*state = &f;
 	return 0;
 }
@@ -136,8 +140,9 @@ static void invite(struct fx *f, const char *user)
 	assert_int_equal(sim_send(f->a, f->p, req), 0);
 }
 
-/* A response of B to request req (the Via lines and dialog headers copied, a To tag added). */
-static void reply(struct fx *f, const char *req, unsigned code, const char *cseq)
+/* A response of node from to request req (Via lines and dialog headers copied, a To tag added). */
+static void reply_from(struct fx *f, struct sim_node *from, const char *req, unsigned code,
+		       const char *cseq)
 {
 	char out[2048];
 	size_t n = (size_t)snprintf(out, sizeof(out), "SIP/2.0 %u X\r\n", code);
@@ -151,8 +156,14 @@ static void reply(struct fx *f, const char *req, unsigned code, const char *cseq
 		l = e + 2;
 	}
 	snprintf(out + n, sizeof(out) - n,
-		 "To: <sip:bob@10.0.0.1>;tag=tb\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n", cseq);
-	assert_int_equal(sim_send(f->b, f->p, out), 0);
+		 "To: <sip:bob@10.0.0.1>;tag=t%d\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n",
+		 from->id, cseq);
+	assert_int_equal(sim_send(from, f->p, out), 0);
+}
+
+static void reply(struct fx *f, const char *req, unsigned code, const char *cseq)
+{
+	reply_from(f, f->b, req, code, cseq);
 }
 
 static void test_forward_answer(void **state)
@@ -340,6 +351,268 @@ static void test_stop_in_flight(void **state)
 	assert_non_null(sim_last(f->sim, f->p->id, "BYE sip:bob@10.0.0.3:5060 "));
 }
 
+/* Bind aor to contacts[i] with q[i] (-1: no q), one REGISTER. */
+static void bind_aor(struct fx *f, const char *aor, const char *const *contacts, const int *q,
+		     unsigned n)
+{
+	struct loc_change ch[4];
+	assert_true(n <= 4);
+	memset(ch, 0, sizeof(ch));
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(ch[i].b.contact, sizeof(ch[i].b.contact), "%s", contacts[i]);
+		ch[i].b.q = (int16_t)q[i];
+		ch[i].b.expires = (int64_t)time(NULL) + 3600;
+	}
+	f->updated = false;
+	assert_int_equal(loc_update(f->store, f->loop, aor, ch, n, false, 1, aor, on_update, f), 0);
+	for (int i = 0; i < 200 && !f->updated; i++) {
+		sim_run(f->sim, 1);
+		if (!f->updated)
+			nap();
+	}
+	assert_true(f->updated);
+	assert_int_equal(f->nbound, n);
+}
+
+/* An INVITE for user with its own branch and Call-ID. */
+static void invite_br(struct fx *f, const char *user, const char *branch)
+{
+	char req[512];
+	snprintf(req, sizeof(req),
+		 "INVITE sip:%s@10.0.0.1 SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=%s\r\n"
+		 "Max-Forwards: 10\r\n"
+		 "From: <sip:a@10.0.0.2>;tag=fa\r\n"
+		 "To: <sip:%s@10.0.0.1>\r\n"
+		 "Call-ID: c-%s\r\n"
+		 "CSeq: 1 INVITE\r\n"
+		 "Content-Length: 0\r\n\r\n",
+		 user, branch, user, user);
+	assert_int_equal(sim_send(f->a, f->p, req), 0);
+}
+
+/* The last message P sent to node `to` since log entry i0 starting with prefix, or NULL. */
+static const struct sim_rec *sent_to(struct fx *f, unsigned i0, const struct sim_node *to,
+				     const char *prefix)
+{
+	for (unsigned i = f->sim->nlog; i-- > i0;) {
+		const struct sim_rec *r = &f->sim->log[i];
+		if (r->from == f->p->id && r->to == to->id &&
+		    !strncmp(r->line, prefix, strlen(prefix)))
+			return r;
+	}
+	return NULL;
+}
+
+/* How many messages P sent to node `to` since log entry i0 starting with prefix. */
+static unsigned count_to(struct fx *f, unsigned i0, const struct sim_node *to, const char *prefix)
+{
+	unsigned n = 0;
+	for (unsigned i = i0; i < f->sim->nlog; i++) {
+		const struct sim_rec *r = &f->sim->log[i];
+		n += r->from == f->p->id && r->to == to->id &&
+		     !strncmp(r->line, prefix, strlen(prefix));
+	}
+	return n;
+}
+
+/* The request P forwarded to node n since i0, copied into out ("" if none). */
+static void got_req(struct fx *f, unsigned i0, const struct sim_node *n, const char *prefix,
+		    char *out, size_t cap)
+{
+	const struct sim_rec *r = sent_to(f, i0, n, prefix);
+	snprintf(out, cap, "%s", r ? r->data : "");
+}
+
+/*
+ * Parallel forking (§16.6, §16.7 item 10): two bindings of equal q (one
+ * without q: 1.0) both get the INVITE, the q=0.5 one does not; both 180s go
+ * upstream; the first 200 goes upstream at once and CANCELs the other
+ * branch, whose 487 is not forwarded; a second 2xx would still be.
+ */
+static void test_parallel_2xx_cancels(void **state)
+{
+	struct fx *f = *state;
+	const char *ct[] = {"sip:x@10.0.0.3:5060", "sip:y@10.0.0.4:5060", "sip:z@10.0.0.5:5060"};
+	const int q[] = {-1, 1000, 500};
+	bind_aor(f, "sip:par@10.0.0.1", ct, q, 3);
+	unsigned i0 = f->sim->nlog;
+	invite(f, "par");
+	run(f, 100);
+	char r1[2048], r2[2048];
+	got_req(f, i0, f->b, "INVITE sip:x@10.0.0.3:5060 ", r1, sizeof(r1));
+	got_req(f, i0, f->b2, "INVITE sip:y@10.0.0.4:5060 ", r2, sizeof(r2));
+	assert_true(r1[0] && r2[0]);
+	assert_int_equal(count_to(f, i0, f->b3, "INVITE"), 0);
+	reply_from(f, f->b, r1, 180, "1 INVITE");
+	reply_from(f, f->b2, r2, 180, "1 INVITE");
+	run(f, 100);
+	assert_int_equal(count_to(f, i0, f->a, "SIP/2.0 180"), 2);
+	reply_from(f, f->b2, r2, 200, "1 INVITE");
+	run(f, 100);
+	assert_int_equal(count_to(f, i0, f->a, "SIP/2.0 200"), 1);
+	const struct sim_rec *cr = sent_to(f, i0, f->b, "CANCEL sip:x@10.0.0.3:5060 ");
+	assert_non_null(cr);
+	assert_int_equal(count_to(f, i0, f->b2, "CANCEL"), 0);
+	char cancel[2048];
+	snprintf(cancel, sizeof(cancel), "%s", cr->data);
+	reply_from(f, f->b, cancel, 200, "1 CANCEL");
+	reply_from(f, f->b, r1, 487, "1 INVITE");
+	run(f, 100);
+	assert_int_equal(count_to(f, i0, f->a, "SIP/2.0 487"), 0);
+	assert_non_null(sent_to(f, i0, f->b, "ACK sip:x@10.0.0.3:5060 "));
+	assert_int_equal(count_to(f, i0, f->b3, "INVITE"), 0); /* answered: no next q-group */
+	sim_run(f->sim, 64000);
+}
+
+/* §16.7 item 9: a 2xx of another branch after the first one (it raced the CANCEL) goes up too. */
+static void test_two_2xx(void **state)
+{
+	struct fx *f = *state;
+	const char *ct[] = {"sip:x@10.0.0.3:5060", "sip:y@10.0.0.4:5060"};
+	const int q[] = {800, 800};
+	bind_aor(f, "sip:two@10.0.0.1", ct, q, 2);
+	unsigned i0 = f->sim->nlog;
+	invite(f, "two");
+	run(f, 100);
+	char r1[2048], r2[2048];
+	got_req(f, i0, f->b, "INVITE sip:x@10.0.0.3:5060 ", r1, sizeof(r1));
+	got_req(f, i0, f->b2, "INVITE sip:y@10.0.0.4:5060 ", r2, sizeof(r2));
+	assert_true(r1[0] && r2[0]);
+	reply_from(f, f->b, r1, 180, "1 INVITE");
+	run(f, 100);
+	reply_from(f, f->b2, r2, 200, "1 INVITE");
+	reply_from(f, f->b, r1, 200, "1 INVITE");
+	run(f, 100);
+	const struct sim_rec *r = sent_to(f, i0, f->a, "SIP/2.0 200");
+	assert_non_null(r);
+	assert_int_equal(count_to(f, i0, f->a, "SIP/2.0 200"), 2);
+	unsigned tags = 0;
+	for (unsigned i = i0; i < f->sim->nlog; i++) {
+		const struct sim_rec *x = &f->sim->log[i];
+		const char *tag =
+		    x->to == f->a->id && x->code == 200 ? strstr(x->data, ";tag=t") : NULL;
+		if (tag)
+			tags |= 1u << (tag[6] - '0');
+	}
+	assert_int_equal(tags, (1u << f->b->id) | (1u << f->b2->id));
+	sim_run(f->sim, 64000);
+}
+
+/* Sequential forking (§16.6): the q=0.5 binding is tried once the q=1.0 one said 486. */
+static void test_sequential(void **state)
+{
+	struct fx *f = *state;
+	const char *ct[] = {"sip:lo@10.0.0.4:5060", "sip:hi@10.0.0.3:5060"};
+	const int q[] = {500, 1000};
+	bind_aor(f, "sip:seq@10.0.0.1", ct, q, 2);
+	unsigned i0 = f->sim->nlog;
+	invite(f, "seq");
+	run(f, 100);
+	char r1[2048], r2[2048];
+	got_req(f, i0, f->b, "INVITE sip:hi@10.0.0.3:5060 ", r1, sizeof(r1));
+	assert_true(r1[0]);
+	assert_int_equal(count_to(f, i0, f->b2, "INVITE"), 0);
+	reply_from(f, f->b, r1, 486, "1 INVITE");
+	run(f, 100);
+	assert_non_null(sent_to(f, i0, f->b, "ACK sip:hi@10.0.0.3:5060 "));
+	got_req(f, i0, f->b2, "INVITE sip:lo@10.0.0.4:5060 ", r2, sizeof(r2));
+	assert_true(r2[0]);
+	assert_int_equal(count_to(f, i0, f->a, "SIP/2.0 486"), 0);
+	reply_from(f, f->b2, r2, 200, "1 INVITE");
+	run(f, 100);
+	assert_int_equal(count_to(f, i0, f->a, "SIP/2.0 200"), 1);
+	assert_int_equal(count_to(f, i0, f->a, "SIP/2.0 4"), 0);
+	sim_run(f->sim, 64000);
+}
+
+/*
+ * The best final response (§16.7 item 6) of three parallel branches.  A
+ * branch's answer: a final code, 0 (silence: Timer B, 408), or 180 (rings;
+ * when CANCELled it answers 487).
+ */
+static void test_best_response(void **state)
+{
+	static const struct {
+		unsigned ans[3];
+		unsigned want;
+		bool cancel; /* the ringing branch gets a CANCEL */
+	} cases[] = {
+	    {{486, 503, 302}, 302, false}, /* the lowest class */
+	    {{486, 503, 404}, 486, false}, /* 4xx before 5xx; the first of a class */
+	    {{503, 503, 503}, 500, false}, /* 503 becomes 500 (§16.7 item 6) */
+	    {{503, 0, 503}, 408, false},   /* the timeout (4xx) before 5xx */
+	    {{0, 0, 0}, 408, false},	   /* nobody answered */
+	    {{486, 0, 404}, 486, false},   /* a real 4xx beats the timeout's 408 */
+	    {{486, 180, 603}, 603, true},  /* 6xx cancels the others and wins */
+	    {{603, 180, 302}, 603, true},  /* 6xx beats a lower class */
+	    {{180, 180, 180}, 487, true},  /* upstream CANCEL: the 487 (§16.10) */
+	};
+	struct fx *f = *state;
+	struct sim_node *nodes[3] = {f->b, f->b2, f->b3};
+	const char *ct[] = {"sip:u@10.0.0.3:5060", "sip:u@10.0.0.4:5060", "sip:u@10.0.0.5:5060"};
+	const int q[] = {-1, -1, -1};
+	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		char user[16], branch[32], req[3][2048];
+		snprintf(user, sizeof(user), "best%u", k);
+		snprintf(branch, sizeof(branch), "z9hG4bKbest%u", k);
+		char aor[64];
+		snprintf(aor, sizeof(aor), "sip:%s@10.0.0.1", user);
+		bind_aor(f, aor, ct, q, 3);
+		unsigned i0 = f->sim->nlog;
+		invite_br(f, user, branch);
+		run(f, 100);
+		for (unsigned i = 0; i < 3; i++) {
+			got_req(f, i0, nodes[i], "INVITE sip:u@", req[i], sizeof(req[i]));
+			assert_true(req[i][0]);
+			if (cases[k].ans[i])
+				reply_from(f, nodes[i], req[i], cases[k].ans[i], "1 INVITE");
+			run(f, 10);
+		}
+		if (cases[k].want == 487) {
+			char c[512];
+			snprintf(c, sizeof(c),
+				 "CANCEL sip:%s@10.0.0.1 SIP/2.0\r\n"
+				 "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=%s\r\n"
+				 "Max-Forwards: 70\r\n"
+				 "From: <sip:a@10.0.0.2>;tag=fa\r\n"
+				 "To: <sip:%s@10.0.0.1>\r\n"
+				 "Call-ID: c-%s\r\n"
+				 "CSeq: 1 CANCEL\r\n"
+				 "Content-Length: 0\r\n\r\n",
+				 user, branch, user, user);
+			assert_int_equal(sim_send(f->a, f->p, c), 0);
+			run(f, 100);
+		}
+		unsigned ncancel = 0;
+		for (unsigned i = 0; i < 3; i++) {
+			if (!count_to(f, i0, nodes[i], "CANCEL"))
+				continue;
+			ncancel++;
+			assert_int_equal(cases[k].ans[i], 180); /* only pending branches */
+			reply_from(f, nodes[i], req[i], 487, "1 INVITE");
+		}
+		assert_int_equal(ncancel > 0, cases[k].cancel);
+		run(f, 100);
+		sim_run(f->sim, 40000); /* Timer B of the silent ones */
+		char want[16];
+		snprintf(want, sizeof(want), "SIP/2.0 %u", cases[k].want);
+		/* one final response, retransmitted by Timer G (A sends no ACK here) */
+		unsigned nfinal = 0, nwant = 0;
+		for (unsigned i = i0; i < f->sim->nlog; i++) {
+			const struct sim_rec *r = &f->sim->log[i];
+			if (r->from != f->p->id || r->to != f->a->id || r->request ||
+			    r->code < 200 || strstr(r->data, "CSeq: 1 CANCEL"))
+				continue;
+			nfinal++;
+			nwant += r->code == cases[k].want;
+		}
+		assert_int_equal(nwant, nfinal);
+		assert_true(nwant >= 1);
+		sim_run(f->sim, 64000);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +624,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_strict_next, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_from_strict, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stop_in_flight, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parallel_2xx_cancels, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_2xx, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sequential, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_best_response, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
