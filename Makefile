@@ -7,7 +7,7 @@ FUZZ_SECS ?= 600        # per target, for `make fuzz`
 SMOKE_SECS ?= 20        # per target, inside `make test`
 
 .PHONY: all build deps run test unit test-asan fuzz-build fuzz-smoke fuzz valgrind \
-	bench-parse bench-tsx bench-wheel bench-loc clean
+	bench-parse bench-tsx bench-wheel bench-loc bench-reg bench-peer clean
 
 all: build
 
@@ -65,6 +65,17 @@ bench-loc: build
 # Transactions/s through ringletd with SIPp, 1 and 2 workers.  Needs both cores: run it alone.
 bench-tsx: build
 	@RINGLET_BUILD=$(CURDIR)/build python3 bench/tsx/bench_tsx.py
+
+# Registrations/s through ringletd with SIPp: auth off/on, memory/SQLite, 1 and 2 workers
+# (bench/reg); last line `reg: mem-w1 N ...`.  Needs both cores: run it alone.
+bench-reg: build
+	@RINGLET_BUILD=$(CURDIR)/build python3 bench/reg/bench_reg.py
+
+# ringletd beside Kamailio 5.6 and the SIPp baseline, REGISTER step of ../shared/bench;
+# last line `reg ratio: N.NN`.  Needs both cores and UDP 5060, 5070-5078: run it alone.
+bench-peer: build
+	@./scripts/deps-bench.sh
+	@RINGLET_BUILD=$(CURDIR)/build python3 bench/reg/bench_peer.py
 
 clean:
 	rm -rf build build-asan build-fuzz
