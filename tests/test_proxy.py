@@ -11,8 +11,12 @@ ours; the caller (a SIPp UAC) calls the AOR through ringletd:
   4. no binding: 404 for an unknown user, 480 for a provisioned one;
   5. forking (§16.6-16.7): two bindings of one q both ring, the first 200
      wins and the other branch is CANCELled; q=1.0 rejecting lets q=0.5 ring;
-     486 and 603 from two branches give 603.
+     486 and 603 from two branches give 603;
+  6. relaying (§16.5, §22.3): a foreign domain is refused (403) unless the
+     source is trusted (--trust) or the From user is ours, and then goes to
+     its static route (--route); with --auth on our users answer a 407.
 """
+import hashlib
 import os
 import random
 import re
@@ -20,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -367,6 +372,185 @@ def fork_checks(c, srv):
         dec.kill()
 
 
+def req_msg(ruri, frm, hdrs="", method="INVITE"):
+    """A request to ruri from frm (a SIP URI), with extra header lines hdrs."""
+    return ("%s %s SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP 127.0.0.1:LPORT;branch=z9hG4bK%x;rport\r\n"
+            "Max-Forwards: 70\r\n"
+            "To: <%s>\r\n"
+            "From: <%s>;tag=%x\r\n"
+            "Call-ID: rel-%x\r\n"
+            "CSeq: 1 %s\r\n"
+            "Contact: <sip:caller@127.0.0.1:LPORT>\r\n%s"
+            "Content-Length: 0\r\n\r\n" % (method, ruri, random.getrandbits(60), ruri, frm,
+                                           random.getrandbits(32), random.getrandbits(48),
+                                           method, hdrs)).encode()
+
+
+def proxy_digest(resp, user, password, ruri, method="INVITE", hdr="Proxy", nc=1):
+    """A Proxy-Authorization (or Authorization) line answering the MD5 challenge in resp."""
+    resp = resp.decode("utf-8", "replace") if isinstance(resp, bytes) else resp
+    name = "Proxy-Authenticate" if hdr == "Proxy" else "WWW-Authenticate"
+    for m in re.finditer(r"\r\n" + name + r": Digest ([^\r]*)", resp):
+        p = dict(re.findall(r'(\w+)="?([^",]*)"?', m.group(1)))
+        if p.get("algorithm", "MD5").upper() != "MD5":
+            continue
+        h = lambda x: hashlib.md5(x.encode()).hexdigest()  # noqa: E731
+        ncs, cn = "%08x" % nc, "0a4f113b"
+        r = h("%s:%s:%s:%s:auth:%s" % (h("%s:%s:%s" % (user, p["realm"], password)),
+                                       p["nonce"], ncs, cn, h("%s:%s" % (method, ruri))))
+        return ('%s: Digest username="%s", realm="%s", nonce="%s", uri="%s", '
+                'response="%s", algorithm=MD5, qop=auth, nc=%s, cnonce="%s"\r\n' %
+                ("Proxy-Authorization" if hdr == "Proxy" else "Authorization",
+                 user, p["realm"], p["nonce"], ruri, r, ncs, cn))
+    return None
+
+
+class RejectUas:
+    """A UDP callee answering every INVITE 486 (and ignoring the rest); keeps the INVITEs."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.invites = []
+        self.stop = False
+        self.th = threading.Thread(target=self.run, daemon=True)
+        self.th.start()
+
+    def run(self):
+        while not self.stop:
+            try:
+                d, a = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if not d.startswith(b"INVITE "):
+                continue
+            self.invites.append(d)
+            head = d.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]
+            keep = [l for l in head if l.split(b":", 1)[0].strip().lower() in
+                    (b"via", b"from", b"call-id", b"cseq")]
+            to = [l for l in head if l.lower().startswith(b"to:")]
+            r = (b"SIP/2.0 486 Busy Here\r\n" + b"\r\n".join(keep) + b"\r\n" +
+                 (to[0] + b";tag=uas1\r\n" if to else b"") + b"Content-Length: 0\r\n\r\n")
+            self.sock.sendto(r, a)
+
+    def close(self):
+        self.stop = True
+        self.th.join(2)
+        self.sock.close()
+
+
+def sipp_foreign(port, host, calls=3):
+    """uac_call to sip:relay@HOST:port, the requests sent to ringletd (-rsa)."""
+    statf = os.path.join(tempfile.mkdtemp(prefix="sipp-"), "stat.csv")
+    cmd = ["sipp", "-sf", os.path.join(rtest.SIPP_DIR, "uac_call.xml"),
+           "%s:%d" % (host, port), "-rsa", "127.0.0.1:%d" % port, "-s", "relay",
+           "-i", "127.0.0.1", "-p", str(rtest.free_port()), "-cp", str(rtest.free_port()),
+           "-mp", str(rtest.free_port(kind="udp")), "-t", "u1", "-m", str(calls), "-r", "5",
+           "-timeout", "30s", "-timeout_error", "-nostdin", "-trace_stat", "-stf", statf]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout[-1500:] + p.stderr[-1500:]
+
+
+def relay_checks(c):
+    """Static routes and the relay rules (§16.5, §16.6 item 7, §22.3)."""
+    with rtest.Server(workers=1) as srv:
+        code, _ = sip_exchange(srv.port, req_msg("sip:x@far.example",
+                                                 "sip:eve@elsewhere.example"))
+        c.check(code == 403, "relay: foreign domain, untrusted foreign caller: 403 (%s)" % code)
+        code, _ = sip_exchange(srv.port, req_msg("sip:x@far.example", "sip:caller@127.0.0.1"))
+        c.check(code == 403, "relay: our caller, foreign domain without a static route: 403 (%s)"
+                % code)
+        c.check(srv.stop() == 0, "relay: ringletd exits 0", srv.tail())
+    # a trusted source: the call to the routed domain completes through us
+    uas = Uas("uas_answer", 3, timeout=30)
+    try:
+        with rtest.Server("--trust", "127.0.0.0/8", "--route",
+                          "127.0.0.2=sip:127.0.0.1:%d" % uas.port, workers=2) as srv:
+            rc, tail = sipp_foreign(srv.port, "127.0.0.2", calls=3)
+            c.check(rc == 0, "relay: trusted source, --route: 3 calls to sip:relay@127.0.0.2 "
+                    "complete (exit %d)" % rc, tail + srv.tail())
+            urc, utail = uas.wait()
+            c.check(urc == 0, "relay: the routed callee completes 3 calls (exit %d)" % urc,
+                    utail)
+            c.check(srv.stop() == 0, "relay: ringletd (--trust) exits 0", srv.tail())
+    finally:
+        uas.kill()
+    # --auth on: our users answer a 407, others calling our users do not
+    d = tempfile.mkdtemp(prefix="rl-relay-")
+    db = "sqlite:" + os.path.join(d, "s.db")
+    for aor, pw in (("alice@127.0.0.1", "apw"), ("bob@127.0.0.1", "bpw")):
+        p = subprocess.run([rtest.RINGLETD, "--store", db, "user", "add", aor, pw],
+                           capture_output=True, timeout=30)
+        c.check(p.returncode == 0, "relay: provision %s" % aor, p.stderr)
+    uas = RejectUas()
+    try:
+        with rtest.Server("--route", "far.example=sip:127.0.0.1:%d" % uas.port, workers=1,
+                          store=db, auth="on") as srv:
+            ruri, alice = "sip:x@far.example", "sip:alice@127.0.0.1"
+            code, r = sip_exchange(srv.port, req_msg(ruri, alice))
+            c.check(code == 407 and b"\r\nProxy-Authenticate: Digest " in r,
+                    "relay: our user without credentials: 407 with Proxy-Authenticate (%s)"
+                    % code, srv.tail())
+            c.check(not uas.invites, "relay: nothing forwarded before authentication")
+            code2, _ = sip_exchange(srv.port, req_msg(
+                ruri, alice, proxy_digest(r, "alice", "wrong", ruri) or ""))
+            c.check(code2 == 407, "relay: wrong password: 407 again (%s)" % code2)
+            code, r = sip_exchange(srv.port, req_msg(ruri, alice))
+            code3, _ = sip_exchange(srv.port, req_msg(
+                ruri, alice, proxy_digest(r, "alice", "apw", ruri) or ""))
+            c.check(code3 == 486 and len(uas.invites) == 1,
+                    "relay: right Proxy-Authorization: forwarded to the route, its 486 back "
+                    "(%s, %d INVITEs)" % (code3, len(uas.invites)), srv.tail())
+            fwd = uas.invites[0] if uas.invites else b""
+            c.check(fwd.startswith(b"INVITE sip:x@far.example SIP/2.0\r\n") and
+                    hdr_lines(fwd, "Max-Forwards") == [b"69"] and
+                    len(hdr_lines(fwd, "Record-Route")) == 1 and len(hdr_lines(fwd, "Via")) == 2,
+                    "relay: the routed INVITE keeps its Request-URI, Max-Forwards 69, our "
+                    "Record-Route and Via", fwd[:600])
+            # bob registers (401 digest) with the fake callee as contact
+            reg = register_msg(srv.port, "bob", uas.port)
+            code, r = sip_exchange(srv.port, reg)
+            auth = proxy_digest(r, "bob", "bpw", "sip:127.0.0.1", method="REGISTER",
+                                hdr="WWW") if code == 401 else None
+            code, _ = sip_exchange(srv.port, register_msg(srv.port, "bob", uas.port,
+                                                          auth or ""))
+            c.check(code == 200, "relay: bob registered with digest (%s)" % code)
+            bob = "sip:bob@127.0.0.1:%d" % srv.port
+            code, _ = sip_exchange(srv.port, req_msg(bob, "sip:eve@elsewhere.example"))
+            c.check(code == 486 and len(uas.invites) == 2,
+                    "relay: foreign caller to our user with --auth on: forwarded without "
+                    "challenge (%s)" % code, srv.tail())
+            code, r = sip_exchange(srv.port, req_msg(bob, alice))
+            c.check(code == 407 and len(uas.invites) == 2,
+                    "relay: our user to our user with --auth on: 407 (%s)" % code)
+            code, _ = sip_exchange(srv.port, req_msg(
+                bob, alice, proxy_digest(r, "alice", "apw", bob) or ""))
+            c.check(code == 486 and len(uas.invites) == 3,
+                    "relay: our user to our user, authenticated: forwarded (%s)" % code)
+            c.check(srv.stop() == 0, "relay: ringletd (--auth on) exits 0", srv.tail())
+    finally:
+        uas.close()
+
+
+def register_msg(port, user, cport, hdrs=""):
+    return ("REGISTER sip:127.0.0.1 SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP 127.0.0.1:LPORT;branch=z9hG4bK%x;rport\r\n"
+            "Max-Forwards: 70\r\n"
+            "To: <sip:%s@127.0.0.1>\r\n"
+            "From: <sip:%s@127.0.0.1>;tag=%x\r\n"
+            "Call-ID: regr-%s\r\n"
+            "CSeq: %d REGISTER\r\n"
+            "Contact: <sip:%s@127.0.0.1:%d>;expires=300\r\n%s"
+            "Content-Length: 0\r\n\r\n" % (random.getrandbits(60), user, user,
+                                           random.getrandbits(32), user, 2 if hdrs else 1,
+                                           user, cport, hdrs)).encode()
+
+
 def main():
     c = rtest.Checks()
     with rtest.Server(workers=2) as srv:
@@ -391,6 +575,7 @@ def main():
         code = invite(srv.port, "carol")
         c.check(code == 480, "INVITE to a provisioned user without bindings: 480 (%s)" % code)
         c.check(srv.stop() == 0, "ringletd (SQLite) exits 0 on SIGTERM", srv.tail())
+    relay_checks(c)
     return c.done()
 
 

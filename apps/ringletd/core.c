@@ -2,10 +2,14 @@
  * core.c - ringletd's transaction user for this version: validation, OPTIONS
  * to the server itself, REGISTER to the registrar, requests for our users
  * and requests routed through us to the proxy (prx.h), or in redirect mode
- * requests for our users to the redirect server (rdr.h), 403 for the rest.
+ * requests for our users to the redirect server (rdr.h), requests for a
+ * foreign domain with a static route to the proxy when the relay rules
+ * allow (see core.h), 403 for the rest.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LOG_MODULE "core"
@@ -48,6 +52,61 @@ static bool own_domain(void *arg, const char *buf, const struct msg_uri *u)
 	return host_is_self(arg, buf, u, true);
 }
 
+/* "ADDR" or "ADDR/BITS" (IPv4 or IPv6, as opts.c checked) into n.  Returns 0 or EINVAL. */
+static int net_parse(const char *s, struct rd_net *n)
+{
+	char a[64];
+	const char *slash = strchr(s, '/');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	if (len >= sizeof(a))
+		return EINVAL;
+	memcpy(a, s, len);
+	a[len] = 0;
+	memset(n, 0, sizeof(*n));
+	n->family = strchr(a, ':') ? AF_INET6 : AF_INET;
+	unsigned max = n->family == AF_INET6 ? 128 : 32;
+	if (inet_pton(n->family, a, n->a) != 1)
+		return EINVAL;
+	char *end = NULL;
+	unsigned long bits = slash ? strtoul(slash + 1, &end, 10) : max;
+	if ((slash && (end == slash + 1 || *end)) || bits > max)
+		return EINVAL;
+	n->bits = (unsigned)bits;
+	return 0;
+}
+
+/* True if the source address a is in a --trust network (an IPv4-mapped IPv6 as IPv4). */
+static bool trusted(const struct rd_core *c, const struct tp_addr *a)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	const uint8_t *b;
+	int fam = a->u.sa.sa_family;
+	if (fam == AF_INET) {
+		b = (const uint8_t *)&a->u.in.sin_addr;
+	} else if (fam == AF_INET6) {
+		b = (const uint8_t *)&a->u.in6.sin6_addr;
+		if (!memcmp(b, mapped, sizeof(mapped))) {
+			fam = AF_INET;
+			b += 12;
+		}
+	} else {
+		return false;
+	}
+	for (unsigned i = 0; i < c->ntrust; i++) {
+		const struct rd_net *n = &c->trust[i];
+		if (n->family != fam)
+			continue;
+		unsigned full = n->bits / 8, rest = n->bits % 8;
+		if (memcmp(b, n->a, full))
+			continue;
+		uint8_t mask = (uint8_t)(0xff00u >> rest);
+		if (rest && ((b[full] ^ n->a[full]) & mask))
+			continue;
+		return true;
+	}
+	return false;
+}
+
 int rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_listen *bound,
 		 unsigned nbound, struct loc_store *store)
 {
@@ -55,6 +114,12 @@ int rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_lis
 	c->opts = o;
 	for (unsigned i = 0; i < nbound && i < RD_MAX_LISTEN; i++)
 		c->self[c->nself++] = bound[i];
+	for (unsigned i = 0; i < o->ntrust && i < RD_MAX_TRUST; i++) {
+		if (net_parse(o->trust[i], &c->trust[c->ntrust]) == 0)
+			c->ntrust++;
+		else
+			log_warn("event=bad-trust net=\"%s\"", o->trust[i]);
+	}
 	/* the store's secret: every node sharing the store verifies every node's nonces */
 	uint8_t secret[LOC_SECRET_LEN];
 	int err = o->auth ? loc_secret_sync(store, secret) : 0;
@@ -76,7 +141,7 @@ int rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_lis
 	};
 	err = reg_alloc(&c->reg, &rc);
 	if (!err) {
-		struct prx_conf pc = {.store = store};
+		struct prx_conf pc = {.store = store, .auth = c->auth, .realm = o->realm};
 		err = prx_alloc(&c->prx, &pc);
 		if (!err && o->mode == RD_MODE_REDIRECT) {
 			struct rdr_conf dc = {.store = store};
@@ -195,6 +260,50 @@ static bool route_is_self(const struct rd_core *c, struct msg *m)
 	       host_is_self(c, m->buf, &na.uri, false);
 }
 
+/* True if the From URI's host is one of our domains: the request says it comes from our user. */
+static bool from_ours(const struct rd_core *c, struct msg *m)
+{
+	const struct msg_nameaddr *from = msg_from(m);
+	return from && host_is_self(c, m->buf, &from->uri, true);
+}
+
+/* The --route URI for the Request-URI's host (case-insensitive), or NULL. */
+static const char *static_route(const struct rd_core *c, const char *buf, const struct msg_uri *ru)
+{
+	const struct rd_opts *o = c->opts;
+	for (unsigned i = 0; ru && i < o->nroute; i++)
+		if (span_ieq(buf, ru->host, o->route[i].domain))
+			return o->route[i].uri;
+	return NULL;
+}
+
+/*
+ * A request for a foreign domain (RFC 3261 §16.5; never an open relay):
+ * from a trusted source it goes to the static route as it is; from one of
+ * our users (From host ours) too, after a 407 when --auth is on (not for a
+ * request in a dialog, §22.3); anyone else gets 403, and so does a domain
+ * without a static route (no DNS yet: never relayed).
+ */
+static void foreign(const struct rd_core *c, struct tsx *t, struct tp_rx *rx, bool via_us)
+{
+	struct msg *m = &rx->msg;
+	const struct msg_nameaddr *to = msg_to(m);
+	bool trust = trusted(c, &rx->src);
+	if (!trust && !from_ours(c, m)) {
+		respond(t, 403, "Relaying Denied", NULL);
+		return;
+	}
+	const char *hop = static_route(c, m->buf, msg_ruri(m));
+	if (!hop) {
+		respond(t, 403, "No Route to Domain", NULL);
+		return;
+	}
+	unsigned flags = via_us ? PRX_POP_ROUTE : 0;
+	if (!trust && c->auth && !(to && to->has_tag))
+		flags |= PRX_AUTH;
+	prx_request_hop(c->prx, t, rx, flags, hop);
+}
+
 static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 {
 	const struct rd_core *c = arg;
@@ -260,18 +369,25 @@ static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 		return;
 	}
 	/*
-	 * A user of ours goes to the proxy (location lookup), or gets a 302
-	 * with its bindings in redirect mode; anything for elsewhere is
-	 * refused, never relayed (static routes come later).
+	 * A user of ours goes to the proxy (location lookup; with --auth on
+	 * a request from one of our users is authenticated first, 407, §22.3),
+	 * or gets a 302 with its bindings in redirect mode; anything for
+	 * elsewhere follows the relay rules (foreign).
 	 */
 	bool ours = ru && (ru->scheme == MSG_URI_SIP || ru->scheme == MSG_URI_SIPS) &&
 		    host_is_self(c, m->buf, ru, false);
+	/* §22.3: our users authenticate (the proxy ignores it with --auth off) */
+	unsigned auth = from_ours(c, m) && !trusted(c, &rx->src) && !(to && to->has_tag)
+			    ? PRX_AUTH
+			    : 0;
 	if (ours && ru->has_user && c->rdr)
 		rdr_request(c->rdr, t, rx); /* --mode redirect: 302 to the bindings (§8.3) */
 	else if (ours && ru->has_user)
-		prx_request(c->prx, t, rx, PRX_LOOKUP | (via_us ? PRX_POP_ROUTE : 0));
+		prx_request(c->prx, t, rx, PRX_LOOKUP | (via_us ? PRX_POP_ROUTE : 0) | auth);
 	else if (ours)
 		respond(t, 404, NULL, NULL);
+	else if (ru && (ru->scheme == MSG_URI_SIP || ru->scheme == MSG_URI_SIPS))
+		foreign(c, t, rx, via_us);
 	else
 		respond(t, 403, "Relaying Denied", NULL);
 }

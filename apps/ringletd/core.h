@@ -2,7 +2,10 @@
  * core.h - what ringletd does with a request: check it (msg_validate),
  * answer OPTIONS addressed to the server itself, hand REGISTERs for our
  * domains to the registrar (reg.h), requests for our users and requests
- * routed through us to the proxy (prx.h), and refuse the rest.
+ * routed through us to the proxy (prx.h), requests for a foreign domain with
+ * a static route (--route) from a trusted source (--trust) or from one of
+ * our users (with --auth on, authenticated by a 407, RFC 3261 §22.3) to the
+ * proxy towards the route, and refuse the rest (never an open relay).
  */
 #ifndef RINGLETD_CORE_H
 #define RINGLETD_CORE_H
@@ -15,6 +18,13 @@
 #include "ringlet/reg.h"
 #include "ringlet/tsx.h"
 
+/* A trusted network (--trust): address family, prefix bits, address bytes. */
+struct rd_net {
+	int family;
+	unsigned bits;
+	uint8_t a[16];
+};
+
 /* Read-only after rd_core_init: shared by every worker without locks. */
 struct rd_core {
 	const struct rd_opts *opts;
@@ -25,6 +35,8 @@ struct rd_core {
 	struct reg *reg;
 	struct prx *prx; /* requests for our users and loose routes through us */
 	struct rdr *rdr; /* --mode redirect: requests for our users get 302 (§8.3) */
+	struct rd_net trust[RD_MAX_TRUST]; /* sources that may relay to foreign domains */
+	unsigned ntrust;
 };
 
 /*

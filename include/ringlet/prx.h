@@ -35,6 +35,7 @@
 #ifndef RINGLET_PRX_H
 #define RINGLET_PRX_H
 
+#include "ringlet/auth.h"
 #include "ringlet/loc.h"
 #include "ringlet/tsx.h"
 
@@ -43,6 +44,8 @@ struct prx;
 struct prx_conf {
 	struct loc_store *store; /* borrowed: must outlive the proxy */
 	unsigned timer_c_ms;	 /* Timer C, > 3 min per §16.6 item 11; 0: 180000 */
+	struct auth *auth;	 /* borrowed; NULL: PRX_AUTH lets every request pass */
+	const char *realm;	 /* borrowed; the 407 realm, NULL: the From URI's host */
 };
 
 /* Create a proxy.  Returns 0, EINVAL (no store) or ENOMEM. */
@@ -60,6 +63,11 @@ void prx_free(struct prx *p);
 /* The Request-URI is ours (our Record-Route, a strict router upstream): the
  * last Route entry becomes the Request-URI (§16.4). */
 #define PRX_FROM_STRICT 0x4u
+/* Proxy authentication first (§22.3): the request must carry valid
+ * Proxy-Authorization of its From user (USER@HOST of the From URI, a user of
+ * the store), else 407 with a challenge (stale=true for an expired nonce);
+ * credentials of another user: 403. */
+#define PRX_AUTH 0x8u
 
 /*
  * Forward request rx of server transaction t (borrowed; the proxy keeps its
@@ -67,6 +75,16 @@ void prx_free(struct prx *p);
  * msg_validate(MSG_V_PROXY).  Every outcome ends in a response on t.
  */
 void prx_request(struct prx *p, struct tsx *t, struct tp_rx *rx, unsigned flags);
+
+/*
+ * As prx_request without PRX_LOOKUP, the next hop being the numeric
+ * host:port;transport of SIP URI hop (a static route, as an outbound proxy
+ * is used, §16.6 item 7) when no further Route entry names one; the
+ * Request-URI is kept.  hop is copied (at most 255 bytes); a host name gives
+ * 502 (no DNS yet).
+ */
+void prx_request_hop(struct prx *p, struct tsx *t, struct tp_rx *rx, unsigned flags,
+		     const char *hop);
 
 /*
  * CANCEL for server INVITE transaction inv (tsx_cancel_target): when the

@@ -25,6 +25,8 @@
 struct prx {
 	struct loc_store *store;
 	unsigned timer_c_ms;
+	struct auth *auth;  /* PRX_AUTH: NULL lets every request pass */
+	const char *realm;  /* NULL: the From host */
 	pthread_mutex_t mu; /* guards calls */
 	struct list calls;  /* in flight, for prx_free after the layers are gone */
 };
@@ -68,6 +70,8 @@ struct call {
 	struct msg m;  /* the request, spans into buf */
 	char via[512]; /* its top Via value with received/rport (§18.2.1), or "" */
 	char aor[LOC_AOR_MAX];
+	char realm[LOC_AOR_MAX]; /* PRX_AUTH: the realm of the challenge */
+	char hop[256];		 /* a static route's URI (prx_request_hop), or "" */
 	char buf[];
 };
 
@@ -134,10 +138,11 @@ static const struct msg_hdr *next_route(const struct msg *m, bool skip)
 
 /*
  * The destination of request m (§16.6 items 6-7): the first of path, the
- * next Route (after ours when skip), contact, the Request-URI.
+ * next Route (after ours when skip), contact, hop (a static route), the
+ * Request-URI.
  */
 static int request_dest(struct msg *m, bool skip, const char *path, const char *contact,
-			struct tp_dest *d)
+			const char *hop, struct tp_dest *d)
 {
 	struct msg_nameaddr na;
 	struct msg_uri u;
@@ -157,6 +162,11 @@ static int request_dest(struct msg *m, bool skip, const char *path, const char *
 		if (msg_uri_parse(contact, (struct span){0, (uint32_t)strlen(contact)}, &u))
 			return EINVAL;
 		return uri_dest(contact, &u, d);
+	}
+	if (hop) {
+		if (msg_uri_parse(hop, (struct span){0, (uint32_t)strlen(hop)}, &u))
+			return EINVAL;
+		return uri_dest(hop, &u, d);
 	}
 	const struct msg_uri *ru = msg_ruri(m);
 	return ru ? uri_dest(m->buf, ru, d) : EINVAL;
@@ -192,6 +202,8 @@ int prx_alloc(struct prx **out, const struct prx_conf *conf)
 	}
 	p->store = conf->store;
 	p->timer_c_ms = conf->timer_c_ms ? conf->timer_c_ms : TIMER_C_MS;
+	p->auth = conf->auth;
+	p->realm = conf->realm;
 	list_init(&p->calls);
 	*out = p;
 	return 0;
@@ -547,7 +559,8 @@ static void forward(struct call *c, const char *contact, const char *path)
 	b->c = c;
 	loop_timer_init(&b->timer_c);
 	struct tp_dest d;
-	int err = request_dest(m, c->flags & PRX_POP_ROUTE, path, contact, &d);
+	int err =
+	    request_dest(m, c->flags & PRX_POP_ROUTE, path, contact, c->hop[0] ? c->hop : NULL, &d);
 	if (err) {
 		log_info("event=no-next-hop err=%d", err);
 		branch_done(b, err == EHOSTUNREACH ? 502 : 500, NULL, 0);
@@ -666,7 +679,104 @@ static void on_lookup(int err, const struct loc_binding *b, unsigned n, void *ar
 	settle(c);
 }
 
-void prx_request(struct prx *p, struct tsx *t, struct tp_rx *rx, unsigned flags)
+/* Forward c as its flags say: to the Request-URI or the next Route, or to its user's bindings. */
+static void proceed(struct call *c)
+{
+	if (!(c->flags & PRX_LOOKUP)) {
+		c->ntg = 1;
+		settle(c);
+		return;
+	}
+	const struct msg_uri *ru = msg_ruri(&c->m);
+	if (!ru || reg_aor(c->buf, ru, c->aor, sizeof(c->aor)) < 5) {
+		respond(c->st, 404, NULL);
+		call_end(c);
+		return;
+	}
+	if (loc_lookup(c->p->store, c->loop, c->aor, on_lookup, c)) {
+		respond(c->st, 500, NULL);
+		call_end(c);
+	}
+}
+
+/* 407 with a fresh challenge (§22.3), stale=true for an expired nonce; the call ends. */
+static void challenge(struct call *c, bool stale)
+{
+	char hdrs[1024];
+	if (auth_challenge(c->p->auth, c->realm, true, stale, hdrs, sizeof(hdrs)) < 0)
+		respond(c->st, 500, NULL);
+	else if (tsx_respond(c->st, 407, NULL, hdrs, NULL, 0))
+		log_debug("event=respond-failed code=407");
+	call_end(c);
+}
+
+/* The From user's HA1 digests arrived (or ENOENT): verify, then forward or challenge. */
+static void on_auth_user(int err, const struct loc_user *u, void *arg)
+{
+	struct call *c = arg;
+	if (c->cancelled) {
+		call_end(c);
+		return;
+	}
+	if (err && err != ENOENT) {
+		log_warn_rl("event=store-error op=user err=%d", err);
+		respond(c->st, 500, "User Store Failed");
+		call_end(c);
+		return;
+	}
+	enum auth_result r = auth_check(c->p->auth, &c->m, c->realm, true, u ? u->ha1_md5 : NULL,
+					u ? u->ha1_sha256 : NULL);
+	if (r != AUTH_OK) {
+		challenge(c, r == AUTH_STALE);
+		return;
+	}
+	proceed(c);
+}
+
+/*
+ * §22.3: the credentials of the From user (USER@HOST), checked against the
+ * store before anything is forwarded.  Answers and ends the call itself.
+ */
+static void authenticate(struct call *c)
+{
+	const struct msg_nameaddr *from = msg_from(&c->m);
+	const struct msg_uri *fu = from ? &from->uri : NULL;
+	char user[LOC_AOR_MAX], key[LOC_AOR_MAX];
+	if (!fu || !fu->has_user || !fu->host.len ||
+	    fu->user.len + fu->host.len + 2 > sizeof(key)) {
+		respond(c->st, 403, NULL);
+		call_end(c);
+		return;
+	}
+	const char *host = c->buf + fu->host.off;
+	if (c->p->realm)
+		snprintf(c->realm, sizeof(c->realm), "%s", c->p->realm);
+	else
+		snprintf(c->realm, sizeof(c->realm), "%.*s", (int)fu->host.len, host);
+	if (auth_credentials(&c->m, c->realm, true, user, sizeof(user)) != AUTH_OK) {
+		challenge(c, false);
+		return;
+	}
+	if (strlen(user) != fu->user.len || memcmp(user, c->buf + fu->user.off, fu->user.len)) {
+		respond(c->st, 403, "Credentials Of Another User");
+		call_end(c);
+		return;
+	}
+	/* users are provisioned as USER@DOMAIN (ringletd user add), the domain in lower case */
+	int w = snprintf(key, sizeof(key), "%s@", user);
+	for (uint32_t i = 0; i < fu->host.len; i++) {
+		char ch = host[i];
+		key[w++] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+	}
+	key[w] = 0;
+	if (loc_user_get(c->p->store, c->loop, key, on_auth_user, c)) {
+		respond(c->st, 500, NULL);
+		call_end(c);
+	}
+}
+
+void prx_request_hop(struct prx *p, struct tsx *t, struct tp_rx *rx, unsigned flags,
+		     const char *hop)
 {
 	struct msg *m = &rx->msg;
 	struct tsx_layer *l = tsx_layer_of(t);
@@ -682,31 +792,28 @@ void prx_request(struct prx *p, struct tsx *t, struct tp_rx *rx, unsigned flags)
 	pthread_mutex_unlock(&p->mu);
 	c->st = mem_ref(t);
 	c->loop = tsx_layer_loop(l);
-	c->flags = flags;
+	c->flags = hop ? flags & ~PRX_LOOKUP : flags;
 	c->proto = rx->proto;
 	c->local = rx->local;
 	memcpy(c->buf, m->buf, m->len);
 	c->m = *m;
 	c->m.buf = c->buf;
+	if (hop)
+		snprintf(c->hop, sizeof(c->hop), "%s", hop);
 	if (tp_via_rewrite(rx, c->via, sizeof(c->via)) < 0)
 		c->via[0] = 0;
 	if (m->method == MSG_METHOD_INVITE)
 		tsx_set_user(t, c); /* for prx_cancel; 100 within 200 ms: the layer's timer */
-	if (!(flags & PRX_LOOKUP)) {
-		c->ntg = 1;
-		settle(c);
-		return;
-	}
-	const struct msg_uri *ru = msg_ruri(&c->m);
-	if (!ru || reg_aor(c->buf, ru, c->aor, sizeof(c->aor)) < 5) {
-		respond(t, 404, NULL);
-		call_end(c);
-		return;
-	}
-	if (loc_lookup(p->store, c->loop, c->aor, on_lookup, c)) {
-		respond(t, 500, NULL);
-		call_end(c);
-	}
+	if ((flags & PRX_AUTH) && p->auth && m->method != MSG_METHOD_ACK &&
+	    m->method != MSG_METHOD_CANCEL)
+		authenticate(c); /* §22.1: ACK and CANCEL cannot be resubmitted */
+	else
+		proceed(c);
+}
+
+void prx_request(struct prx *p, struct tsx *t, struct tp_rx *rx, unsigned flags)
+{
+	prx_request_hop(p, t, rx, flags, NULL);
 }
 
 int prx_cancel(struct tsx *inv)
@@ -730,7 +837,7 @@ void prx_ack(struct tsx_layer *l, struct tp_rx *rx, unsigned flags)
 	struct tp *tp = tsx_layer_tp(l);
 	bool pop = flags & PRX_POP_ROUTE;
 	struct tp_dest d;
-	if (request_dest(m, pop, NULL, NULL, &d))
+	if (request_dest(m, pop, NULL, NULL, NULL, &d))
 		return;
 	const struct tp_addr *self = tp->ops->local(tp, (enum tp_proto)d.proto);
 	if (!self)

@@ -31,6 +31,8 @@ struct fx {
 	bool updated;
 	unsigned nbound; /* bindings after the last update */
 	unsigned flags;	 /* of prx_request; 0: PRX_LOOKUP */
+	const char *hop; /* prx_request_hop's static route, NULL: prx_request */
+	struct auth *auth;
 };
 
 /* Let the store's thread answer (a real millisecond). */
@@ -50,7 +52,10 @@ static void on_req(struct tsx *t, struct tp_rx *rx, void *arg)
 			tsx_respond(inv, 487, NULL, NULL, NULL, 0);
 		return;
 	}
-	prx_request(f->prx, t, rx, f->flags ? f->flags : PRX_LOOKUP);
+	if (f->hop)
+		prx_request_hop(f->prx, t, rx, f->flags, f->hop);
+	else
+		prx_request(f->prx, t, rx, f->flags ? f->flags : PRX_LOOKUP);
 }
 
 static void on_stray_resp(struct tsx_layer *l, struct tp_rx *rx, void *arg)
@@ -80,7 +85,8 @@ static int setup(void **state)
 	f.b2 = sim_node_add(f.sim, "10.0.0.4", 5060, TP_UDP);
 	f.b3 = sim_node_add(f.sim, "10.0.0.5", 5060, TP_UDP);
 	assert_int_equal(loc_open(&f.store, "memory:", NULL, 0), 0);
-	struct prx_conf pc = {.store = f.store};
+	assert_int_equal(auth_alloc(&f.auth, NULL, 300), 0);
+	struct prx_conf pc = {.store = f.store, .auth = f.auth}; /* used with PRX_AUTH only */
 	assert_int_equal(prx_alloc(&f.prx, &pc), 0);
 	f.tu = (struct tsx_tu){.request = on_req, .stray_response = on_stray_resp, .arg = &f};
 	assert_int_equal(tsx_layer_alloc(&f.l, NULL, 0, f.loop, &f.p->tp, NULL, &f.tu), 0);
@@ -111,6 +117,7 @@ static int teardown(void **state)
 	sim_free(f->sim);
 	loop_free(f->loop);
 	prx_free(f->prx);
+	auth_free(f->auth);
 	loc_close(f->store);
 	return 0;
 }
@@ -613,6 +620,70 @@ static void test_best_response(void **state)
 	}
 }
 
+/* A static route (prx_request_hop): sent to the route's address, the Request-URI kept. */
+static void test_static_route(void **state)
+{
+	struct fx *f = *state;
+	f->hop = "sip:10.0.0.4:5060;transport=udp";
+	f->flags = PRX_LOOKUP; /* ignored with a hop: no location lookup */
+	const char req[] = "INVITE sip:x@far.example SIP/2.0\r\n"
+			   "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKh1\r\n"
+			   "From: <sip:a@10.0.0.2>;tag=fa\r\n"
+			   "To: <sip:x@far.example>\r\n"
+			   "Call-ID: c-hop\r\n"
+			   "CSeq: 1 INVITE\r\n"
+			   "Content-Length: 0\r\n\r\n";
+	assert_int_equal(sim_send(f->a, f->p, req), 0);
+	run(f, 100);
+	const struct sim_rec *r = sim_last(f->sim, f->p->id, "INVITE sip:x@far.example SIP/2.0");
+	assert_non_null(r);
+	assert_int_equal(r->to, f->b2->id);
+	assert_non_null(strstr(r->data, "\r\nMax-Forwards: 70\r\n"));
+	assert_non_null(strstr(r->data, "\r\nRecord-Route: <sip:10.0.0.1:5060;lr>\r\n"));
+	reply_from(f, f->b2, r->data, 486, "1 INVITE");
+	run(f, 100);
+	r = sim_last(f->sim, f->p->id, "SIP/2.0 486");
+	assert_non_null(r);
+	assert_int_equal(r->to, f->a->id);
+	/* a host name as the route: no DNS yet, 502 */
+	f->hop = "sip:proxy.far.example";
+	assert_int_equal(
+	    sim_send(f->a, f->p,
+		     "OPTIONS sip:x@far.example SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKh2\r\n"
+		     "From: <sip:a@10.0.0.2>;tag=fa\r\nTo: <sip:x@far.example>\r\n"
+		     "Call-ID: c-hop2\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"),
+	    0);
+	run(f, 100);
+	assert_non_null(sim_last(f->sim, f->p->id, "SIP/2.0 502"));
+}
+
+/* PRX_AUTH (§22.3): 407 with a Proxy-Authenticate for the From host; another user's: 403. */
+static void test_auth(void **state)
+{
+	struct fx *f = *state;
+	f->flags = PRX_LOOKUP | PRX_AUTH;
+	invite(f, "bob");
+	run(f, 100);
+	const struct sim_rec *r = sim_last(f->sim, f->p->id, "SIP/2.0 407");
+	assert_non_null(r);
+	assert_int_equal(r->to, f->a->id);
+	assert_non_null(strstr(r->data, "\r\nProxy-Authenticate: Digest realm=\"10.0.0.2\""));
+	assert_null(sim_last(f->sim, f->p->id, "INVITE sip:bob@10.0.0.3"));
+	const char req[] =
+	    "OPTIONS sip:bob@10.0.0.1 SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKa9\r\n"
+	    "From: <sip:a@10.0.0.2>;tag=fa\r\nTo: <sip:bob@10.0.0.1>\r\n"
+	    "Call-ID: c-auth2\r\nCSeq: 1 OPTIONS\r\n"
+	    "Proxy-Authorization: Digest username=\"zed\", realm=\"10.0.0.2\", nonce=\"n\", "
+	    "uri=\"sip:bob@10.0.0.1\", response=\"00\", qop=auth, nc=00000001, cnonce=\"c\"\r\n"
+	    "Content-Length: 0\r\n\r\n";
+	assert_int_equal(sim_send(f->a, f->p, req), 0);
+	run(f, 100);
+	assert_non_null(sim_last(f->sim, f->p->id, "SIP/2.0 403"));
+	assert_null(sim_last(f->sim, f->p->id, "OPTIONS sip:bob@10.0.0.3"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -628,6 +699,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_two_2xx, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sequential, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_best_response, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_static_route, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
