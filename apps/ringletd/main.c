@@ -205,7 +205,12 @@ int main(int argc, char **argv)
 	s->w = calloc(s->nw, sizeof(*s->w));
 	struct rd_listen bound[RD_MAX_LISTEN];
 	memset(bound, 0, sizeof(bound));
-	rc = s->w ? tsx_group_alloc(&s->group, s->nw, 0) : ENOMEM;
+	/*
+	 * Server transactions stay 32 s after their answer (Timer J), so at tens
+	 * of thousands of requests per second hundreds of thousands are alive:
+	 * size the shared table (it does not grow) for that, 2 MiB of buckets.
+	 */
+	rc = s->w ? tsx_group_alloc(&s->group, s->nw, 1u << 18) : ENOMEM;
 	if (rc) {
 		fprintf(stderr, "ringletd: cannot start: %s\n", strerror(rc));
 		free(s->w);
