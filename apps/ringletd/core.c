@@ -325,7 +325,7 @@ static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 	 * statelessly); what is left are the role verdicts 416, 420 and 483.
 	 * A request to the server itself is not forwarded: no 483 (§16.3 item 3).
 	 */
-	if (!msg_validate(m, to_self ? 0 : MSG_V_PROXY, NULL, &v)) {
+	if (!msg_role_verdict(m, to_self ? 0 : MSG_V_PROXY, NULL, &v)) {
 		char hdrs[512] = "";
 		if (v.status == 420)
 			unsupported_hdr(m, hdrs, sizeof(hdrs));

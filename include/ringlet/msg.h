@@ -262,6 +262,15 @@ struct msg_verdict {
 bool msg_validate(struct msg *m, unsigned flags, const char *const *supported,
 		  struct msg_verdict *v);
 
+/*
+ * Only the role verdicts of msg_validate (416, 420, and with MSG_V_PROXY 483
+ * and Proxy-Require's 420), for a request that already passed msg_validate
+ * with other flags: a server checks the bytes once when they arrive and the
+ * role later, when it knows whether it forwards.  Same result convention.
+ */
+bool msg_role_verdict(struct msg *m, unsigned flags, const char *const *supported,
+		      struct msg_verdict *v);
+
 /* Option tags Ringlet implements (NULL-terminated). */
 extern const char *const msg_supported_default[];
 

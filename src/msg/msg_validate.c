@@ -219,3 +219,10 @@ bool msg_validate(struct msg *m, unsigned flags, const char *const *supported,
 		return false;
 	return true;
 }
+
+bool msg_role_verdict(struct msg *m, unsigned flags, const char *const *supported,
+		      struct msg_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	return !m->is_request || !check_role(m, flags, supported, v);
+}

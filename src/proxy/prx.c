@@ -184,7 +184,7 @@ static int edit_max_forwards(struct prx_edits *es, const struct msg *m, char *nu
 	if (!h)
 		return prx_edit_add(es, prx_headers_start(m), 0, add, sizeof(add) - 1);
 	if (msg_uint_parse(m->buf, h->value, 255, &mf) || mf == 0)
-		return EINVAL; /* msg_validate(MSG_V_PROXY) answered these 400/483 */
+		return EINVAL; /* rd_core answered these: 400 at arrival, 483 from msg_role_verdict */
 	int w = snprintf(num, cap, "%u", mf - 1);
 	return prx_edit_add(es, h->value.off, h->value.len, num, (size_t)w);
 }
