@@ -5,7 +5,8 @@ set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev python3 valgrind
 libcmocka-dev libosip2-dev libsofia-sip-ua-dev sip-tester
-libssl-dev libsqlite3-dev libhiredis-dev redis-server libconfig-dev sipsak"
+libssl-dev libsqlite3-dev libhiredis-dev redis-server libconfig-dev sipsak
+libc-ares-dev dnsmasq-base tshark baresip-core libsndfile1-dev"
 
 missing=""
 for p in $PKGS; do

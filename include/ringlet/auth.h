@@ -88,4 +88,26 @@ enum auth_result auth_credentials(const struct msg *m, const char *realm, bool p
 enum auth_result auth_check(struct auth *a, const struct msg *m, const char *realm, bool proxy,
 			    const char *ha1_md5, const char *ha1_sha256);
 
+/*
+ * Client side (RFC 3261 §22.2 / §22.3, RFC 7616 §3.4, RFC 8760): answer the
+ * Digest challenges of a 401 (WWW-Authenticate) or 407 (Proxy-Authenticate)
+ * response resp for a request with method and Request-URI uri.
+ *
+ * One credentials line per realm ("Authorization: Digest ..." or
+ * "Proxy-Authorization: Digest ...", each ending in CRLF) is written into
+ * out, NUL-terminated: for each realm the strongest algorithm offered that we
+ * support (SHA-256, then MD5; other algorithms are skipped), qop=auth when the
+ * challenge offers it (with a fresh random cnonce and nonce-count nc), the
+ * RFC 2069 form when it offers no qop, skipped when it offers only other
+ * qops.  opaque is echoed.  user and password are ours; the user is quoted
+ * (a '"' or '\' in it is escaped, control characters refuse).
+ * *stale is set when an answered challenge says stale=true (so a retry with
+ * the same password makes sense).
+ * Returns the length written, 0 when no challenge could be answered, or -1
+ * when out is too small or an input is unusable.
+ */
+int auth_client_answer(const struct msg *resp, const char *method, const char *uri,
+		       const char *user, const char *password, uint32_t nc, bool *stale,
+		       char *out, size_t cap);
+
 #endif
