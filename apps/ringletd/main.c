@@ -49,8 +49,6 @@ static void warn_later(const struct rd_opts *o)
 		uint32_t bit;
 		const char *what;
 	} later[] = {
-		{RD_G_ROUTE, "--route: forwarding arrives with the proxy; ignored"},
-		{RD_G_TRUST, "--trust: forwarding arrives with the proxy; ignored"},
 		{RD_G_HTTP, "--http: the management API arrives later; ignored"},
 	};
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
