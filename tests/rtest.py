@@ -163,11 +163,12 @@ SIPP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sipp")
 
 
 def sipp(scenario, port, *args, transport="u1", calls=100, rate=50, lost=0, timeout=60,
-         key=None):
-    """Run one SIPp client scenario (tests/sipp/NAME.xml) against 127.0.0.1:port.
+         key=None, lport=None):
+    """Run one SIPp client scenario (tests/sipp/NAME.xml) against 127.0.0.1:port,
+    from local port lport (default: a free one).
     Returns (exit status, successful calls, failed calls, output tail); the
     retransmission count is in sipp.last_retrans (a small cache, not shared state)."""
-    lport = free_port()
+    lport = lport or free_port()
     cp = free_port()
     mp = free_port(kind="udp")
     statf = os.path.join(tempfile.mkdtemp(prefix="sipp-"), "stat.csv")

@@ -14,7 +14,18 @@ ours; the caller (a SIPp UAC) calls the AOR through ringletd:
      486 and 603 from two branches give 603;
   6. relaying (§16.5, §22.3): a foreign domain is refused (403) unless the
      source is trusted (--trust) or the From user is ours, and then goes to
-     its static route (--route); with --auth on our users answer a 407.
+     its static route (--route); with --auth on our users answer a 407 that
+     offers the --auth-algorithms only;
+  7. the checks of §16.3: a request that comes back unchanged (a binding or
+     a static route pointing at ringletd itself) gets 482, a spiral through
+     an alias completes; Max-Forwards 0 gets 483 and an unknown Proxy-Require
+     tag 420 with Unsupported, neither forwarded (SIPp callers);
+  8. Timer C (§16.8, --timer-c): a callee that only rings is CANCELled and the
+     caller gets 408;
+  9. two branches challenging (401 and 407): the caller's response carries
+     both challenges (§16.7 item 7);
+ 10. MESSAGE and OPTIONS fork to every binding like INVITE (also sipsak's);
+     404 for an unknown user, 480 for a provisioned one without bindings.
 """
 import hashlib
 import os
@@ -220,8 +231,9 @@ def two_xx_checks(c, srv):
         a = acks[0] if acks else b""
         c.check(a.startswith(b"ACK sip:erin@127.0.0.1:%d SIP/2.0" % up) and
                 hdr_lines(a, "Route") == [] and hdr_lines(a, "Max-Forwards") == [b"69"] and
-                len(hdr_lines(a, "Via")) == 2,
-                "ACK for the 2xx loose-routed: our Route removed, Via added", a[:300])
+                len(hdr_lines(a, "Via")) == 2 and b"rport=%d" % lp in hdr_lines(a, "Via")[1],
+                "ACK for the 2xx loose-routed: our Route removed, Via added, the caller's "
+                "with rport (RFC 3581)", a[:300])
         # a strict router before us put our Record-Route URI in the Request-URI (§16.4)
         bye = ack.replace("ACK sip:erin@127.0.0.1:%d" % up, "BYE sip:127.0.0.1:%d;lr" % srv.port)
         bye = bye.replace("Route: <sip:127.0.0.1:%d;lr>" % srv.port,
@@ -537,6 +549,264 @@ def relay_checks(c):
         uas.close()
 
 
+class AnswerUas:
+    """A UDP callee answering every request of `methods` with `code` plus the header
+    lines `hdrs` (and the ACK for an INVITE's non-2xx with nothing); keeps the requests."""
+
+    def __init__(self, code, hdrs="", methods=(b"INVITE",)):
+        self.code, self.hdrs, self.methods = code, hdrs.encode(), methods
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.got = []
+        self.stop = False
+        self.th = threading.Thread(target=self.run, daemon=True)
+        self.th.start()
+
+    def run(self):
+        while not self.stop:
+            try:
+                d, a = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if d.startswith(b"SIP/2.0"):
+                continue
+            self.got.append(d)
+            if d.split(b" ", 1)[0] not in self.methods:
+                continue
+            head = d.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]
+            keep = [l for l in head if l.split(b":", 1)[0].strip().lower() in
+                    (b"via", b"from", b"call-id", b"cseq")]
+            to = [l for l in head if l.lower().startswith(b"to:")]
+            r = (b"SIP/2.0 %d Answer\r\n" % self.code + b"\r\n".join(keep) + b"\r\n" +
+                 (to[0] + b";tag=ans%d\r\n" % self.port if to else b"") + self.hdrs +
+                 b"Content-Length: 0\r\n\r\n")
+            self.sock.sendto(r, a)
+
+    def requests(self, method):
+        return [d for d in self.got if d.startswith(method.encode() + b" ")]
+
+    def close(self):
+        self.stop = True
+        self.th.join(2)
+        self.sock.close()
+
+
+def sipp_to(scenario, port, host, user, calls=1, timeout=30):
+    """SIPp scenario to sip:USER@HOST:port, the requests sent to ringletd (-rsa)."""
+    statf = os.path.join(tempfile.mkdtemp(prefix="sipp-"), "stat.csv")
+    cmd = ["sipp", "-sf", os.path.join(rtest.SIPP_DIR, scenario + ".xml"),
+           "%s:%d" % (host, port), "-rsa", "127.0.0.1:%d" % port, "-s", user,
+           "-i", "127.0.0.1", "-p", str(rtest.free_port()), "-cp", str(rtest.free_port()),
+           "-mp", str(rtest.free_port(kind="udp")), "-t", "u1", "-m", str(calls), "-r", "5",
+           "-timeout", "%ds" % timeout, "-timeout_error", "-nostdin", "-trace_stat",
+           "-stf", statf]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 30)
+    return p.returncode, p.stdout[-1500:] + p.stderr[-1500:]
+
+
+def loop_checks(c, srv):
+    """§16.3 items 3-5 with SIPp callers: 482 for a loop, a spiral completes, 483, 420."""
+    code = register(srv.port, "loopy", "sip:loopy@127.0.0.1:%d" % srv.port)
+    c.check(code == 200, "loop: a binding that points at ringletd itself (%s)" % code)
+    rc, ok, fail, tail = rtest.sipp("prx_uac_482", srv.port, "-s", "loopy", calls=3, rate=5,
+                                    timeout=30)
+    c.check(rc == 0 and ok == 3, "loop: the request comes back unchanged: 3 callers get 482 "
+            "Loop Detected (%s ok, %s failed)" % (ok, fail), tail + srv.tail())
+    # a spiral: alias -> spiralbob, both ours; the Request-URI changes, so no 482
+    uas = Uas("uas_answer", 2, timeout=30)
+    try:
+        code = register(srv.port, "spiralbob", "sip:spiralbob@127.0.0.1:%d" % uas.port)
+        code2 = register(srv.port, "alias", "sip:spiralbob@127.0.0.1:%d" % srv.port)
+        c.check(code == 200 and code2 == 200, "spiral: alias -> spiralbob -> callee registered")
+        rc, ok, fail, tail = rtest.sipp("uac_call", srv.port, "-s", "alias", calls=2, rate=5,
+                                        timeout=30)
+        c.check(rc == 0 and ok == 2, "spiral: 2 calls to the alias pass ringletd twice and "
+                "complete, ACK and BYE too (%s ok, %s failed)" % (ok, fail), tail + srv.tail())
+        urc, utail = uas.wait()
+        c.check(urc == 0, "spiral: the callee completes both calls (exit %d)" % urc, utail)
+    finally:
+        uas.kill()
+    ans = AnswerUas(486)
+    try:
+        code = register(srv.port, "hops", "sip:hops@127.0.0.1:%d" % ans.port)
+        c.check(code == 200, "483/420: callee registered (%s)" % code)
+        rc, ok, fail, tail = rtest.sipp("prx_uac_483", srv.port, "-s", "hops", calls=1,
+                                        rate=5, timeout=20)
+        c.check(rc == 0 and ok == 1, "Max-Forwards: 0 for our user: 483 to the SIPp caller "
+                "(exit %d)" % rc, tail)
+        rc, ok, fail, tail = rtest.sipp("prx_uac_420", srv.port, "-s", "hops", calls=1,
+                                        rate=5, timeout=20)
+        c.check(rc == 0 and ok == 1, "Proxy-Require: path, x-no-such-ext: 420 with Unsupported: "
+                "x-no-such-ext only (exit %d)" % rc, tail)
+        time.sleep(0.3)
+        c.check(not ans.got, "483/420: nothing forwarded to the callee (%d)" % len(ans.got))
+        code, _ = sip_exchange(srv.port, req_msg("sip:hops@127.0.0.1:%d" % srv.port,
+                                                 "sip:caller@127.0.0.1",
+                                                 "Proxy-Require: path\r\n"))
+        c.check(code == 486 and len(ans.requests("INVITE")) == 1,
+                "Proxy-Require: path (supported) is forwarded: the callee's 486 (%s)" % code)
+    finally:
+        ans.close()
+
+
+def static_loop_checks(c):
+    """A static route that points back at ringletd: the second pass answers 482."""
+    port = rtest.free_port()
+    with rtest.Server("--trust", "127.0.0.0/8", "--route", "127.0.0.3=sip:127.0.0.1:%d" % port,
+                      port=port, workers=2) as srv:
+        rc, tail = sipp_to("prx_uac_482", srv.port, "127.0.0.3", "far", calls=2)
+        c.check(rc == 0, "loop: --route 127.0.0.3=ringletd itself: the SIPp caller gets 482 "
+                "(exit %d)" % rc, tail + srv.tail())
+        c.check(srv.stop() == 0, "loop: ringletd (route to itself) exits 0", srv.tail())
+
+
+def timer_c_checks(c):
+    """Timer C (§16.8): 180 and no final answer; --timer-c 1500."""
+    uas = Uas("uas_ring", 1, timeout=30)
+    try:
+        with rtest.Server("--timer-c", "1500", workers=2) as srv:
+            code = register(srv.port, "ringer", "sip:ringer@127.0.0.1:%d" % uas.port)
+            c.check(code == 200, "Timer C: the ringing callee registered (%s)" % code)
+            t0 = time.monotonic()
+            rc, ok, fail, tail = rtest.sipp("prx_uac_408", srv.port, "-s", "ringer", calls=1,
+                                            rate=1, timeout=20)
+            took = time.monotonic() - t0
+            c.check(rc == 0 and ok == 1, "Timer C: the SIPp caller gets 180, then 408 "
+                    "(exit %d)" % rc, tail + srv.tail())
+            c.check(1.4 <= took < 10, "Timer C: the 408 comes after --timer-c 1500 ms "
+                    "(%.1f s)" % took)
+            urc, utail = uas.wait()
+            c.check(urc == 0, "Timer C: the callee gets the CANCEL, answers 200 and 487, "
+                    "gets the ACK (exit %d)" % urc, utail)
+            c.check(srv.stop() == 0, "Timer C: ringletd exits 0", srv.tail())
+    finally:
+        uas.kill()
+
+
+def challenge_merge_checks(c, srv):
+    """§16.7 item 7: the 401/407 forwarded has every branch's challenges."""
+    a = AnswerUas(401, 'WWW-Authenticate: Digest realm="uas-a.example", nonce="na", qop="auth"'
+                  '\r\n')
+    b = AnswerUas(407, 'Proxy-Authenticate: Digest realm="uas-b.example", nonce="nb"\r\n'
+                  'Proxy-Authenticate: Digest realm="uas-b.example", nonce="nb2", '
+                  'algorithm=SHA-256\r\n')
+    try:
+        for u in (a, b):
+            code = register(srv.port, "chal", "sip:chal@127.0.0.1:%d" % u.port)
+            c.check(code == 200, "401/407: binding registered (%s)" % code)
+        code, r = sip_exchange(srv.port, invite_msg(srv.port, "chal").encode(), timeout=4.0)
+        www, prx = hdr_lines(r, "WWW-Authenticate"), hdr_lines(r, "Proxy-Authenticate")
+        c.check(code in (401, 407) and len(a.requests("INVITE")) == 1 and
+                len(b.requests("INVITE")) == 1, "401/407: both callees challenged (%s)" % code)
+        c.check(www == [b'Digest realm="uas-a.example", nonce="na", qop="auth"'] and
+                prx == [b'Digest realm="uas-b.example", nonce="nb"',
+                        b'Digest realm="uas-b.example", nonce="nb2", algorithm=SHA-256'],
+                "401/407: the caller's %s carries the 401's WWW-Authenticate and both of the "
+                "407's Proxy-Authenticate, unchanged" % code, r)
+    finally:
+        a.close()
+        b.close()
+
+
+def message_checks(c, srv):
+    """MESSAGE and OPTIONS fork to every binding (§16.6); sipsak as a caller."""
+    u1, u2 = (AnswerUas(200, methods=(b"MESSAGE", b"OPTIONS")) for _ in range(2))
+    try:
+        for u in (u1, u2):
+            code = register(srv.port, "msg", "sip:msg@127.0.0.1:%d" % u.port)
+            c.check(code == 200, "MESSAGE: binding registered (%s)" % code)
+        ruri = "sip:msg@127.0.0.1:%d" % srv.port
+        for method in ("MESSAGE", "OPTIONS"):
+            code, r = sip_exchange(srv.port, req_msg(ruri, "sip:caller@127.0.0.1",
+                                                     method=method))
+            time.sleep(0.3)
+            n1, n2 = len(u1.requests(method)), len(u2.requests(method))
+            c.check(code == 200 and n1 == 1 and n2 == 1, "%s to a user with two bindings: both "
+                    "get it once, the caller gets 200 (%s; %d, %d)" % (method, code, n1, n2),
+                    srv.tail())
+        # sipsak 0.9.8's -M (message mode) crashes before sending (a NULL reply
+        # buffer), so sipsak sends our MESSAGE from a file (-f), adding its Via
+        f = os.path.join(tempfile.mkdtemp(prefix="rl-sipsak-"), "message.txt")
+        with open(f, "w") as out:  # LF only: sipsak adds the CRs
+            out.write("MESSAGE %s SIP/2.0\nFrom: <sip:sipsak@127.0.0.1>;tag=ss%x\n"
+                      "To: <%s>\nCall-ID: sipsak-%x\nCSeq: 1 MESSAGE\nMax-Forwards: 70\n"
+                      "Content-Type: text/plain\nContent-Length: 13\n\nhello ringlet"
+                      % (ruri, random.getrandbits(32), ruri, random.getrandbits(48)))
+        p = subprocess.run(["sipsak", "-f", f, "-s", ruri], capture_output=True, text=True,
+                           timeout=30)
+        time.sleep(0.3)
+        got = [m for u in (u1, u2) for m in u.requests("MESSAGE") if b"hello ringlet" in m]
+        c.check(p.returncode == 0 and len(got) == 2,
+                "sipsak -f MESSAGE: both bindings get the text, sipsak gets 200 (exit %d, %d)"
+                % (p.returncode, len(got)), p.stdout[-600:] + p.stderr[-600:])
+        code, _ = sip_exchange(srv.port, req_msg("sip:nobody@127.0.0.1:%d" % srv.port,
+                                                 "sip:caller@127.0.0.1", method="MESSAGE"))
+        c.check(code == 404, "MESSAGE to an unknown user: 404 (%s)" % code)
+    finally:
+        u1.close()
+        u2.close()
+
+
+def sha256_digest(resp, user, password, ruri, algorithm="SHA-256", method="INVITE"):
+    """A Proxy-Authorization line answering resp's first challenge with `algorithm`
+    (MD5 or SHA-256) whatever that challenge offered."""
+    resp = resp.decode("utf-8", "replace") if isinstance(resp, bytes) else resp
+    m = re.search(r"\r\nProxy-Authenticate: Digest ([^\r]*)", resp)
+    if not m:
+        return ""
+    p = dict(re.findall(r'(\w+)="?([^",]*)"?', m.group(1)))
+    hf = hashlib.sha256 if algorithm == "SHA-256" else hashlib.md5
+    h = lambda x: hf(x.encode()).hexdigest()  # noqa: E731
+    ncs, cn = "00000001", "0b5c2d1e"
+    r = h("%s:%s:%s:%s:auth:%s" % (h("%s:%s:%s" % (user, p["realm"], password)), p["nonce"],
+                                   ncs, cn, h("%s:%s" % (method, ruri))))
+    return ('Proxy-Authorization: Digest username="%s", realm="%s", nonce="%s", uri="%s", '
+            'response="%s", algorithm=%s, qop=auth, nc=%s, cnonce="%s"\r\n' %
+            (user, p["realm"], p["nonce"], ruri, r, algorithm, ncs, cn))
+
+
+def auth_alg_checks(c):
+    """--auth-algorithms: the proxy's 407 offers only those, and accepts only those."""
+    d = tempfile.mkdtemp(prefix="rl-algs-")
+    db = "sqlite:" + os.path.join(d, "s.db")
+    p = subprocess.run([rtest.RINGLETD, "--store", db, "user", "add", "alice@127.0.0.1", "apw"],
+                       capture_output=True, timeout=30)
+    c.check(p.returncode == 0, "algorithms: provision alice@127.0.0.1", p.stderr)
+    uas = RejectUas()
+    ruri, alice = "sip:x@far.example", "sip:alice@127.0.0.1"
+    try:
+        for algs, want in (("md5", ["MD5"]), ("sha-256", ["SHA-256"]),
+                           ("sha-256,md5", ["SHA-256", "MD5"])):
+            with rtest.Server("--route", "far.example=sip:127.0.0.1:%d" % uas.port,
+                              "--auth-algorithms", algs, workers=1, store=db,
+                              auth="on") as srv:
+                code, r = sip_exchange(srv.port, req_msg(ruri, alice))
+                got = [re.search(rb"algorithm=([\w-]+)", v).group(1).decode()
+                       if re.search(rb"algorithm=([\w-]+)", v) else "MD5"
+                       for v in hdr_lines(r, "Proxy-Authenticate")]
+                c.check(code == 407 and got == want, "algorithms %s: the 407 offers %s (%s %s)"
+                        % (algs, want, code, got), r)
+                if algs == "sha-256":
+                    n = len(uas.invites)
+                    code, _ = sip_exchange(srv.port, req_msg(
+                        ruri, alice, sha256_digest(r, "alice", "apw", ruri, "MD5")))
+                    c.check(code == 407 and len(uas.invites) == n,
+                            "algorithms sha-256: a right MD5 answer is challenged again (%s)"
+                            % code)
+                    code, r = sip_exchange(srv.port, req_msg(ruri, alice))
+                    code, _ = sip_exchange(srv.port, req_msg(
+                        ruri, alice, sha256_digest(r, "alice", "apw", ruri)))
+                    c.check(code == 486 and len(uas.invites) == n + 1,
+                            "algorithms sha-256: the SHA-256 answer is forwarded (%s)" % code)
+                c.check(srv.stop() == 0, "algorithms %s: ringletd exits 0" % algs, srv.tail())
+    finally:
+        uas.close()
+
+
 def register_msg(port, user, cport, hdrs=""):
     return ("REGISTER sip:127.0.0.1 SIP/2.0\r\n"
             "Via: SIP/2.0/UDP 127.0.0.1:LPORT;branch=z9hG4bK%x;rport\r\n"
@@ -563,6 +833,9 @@ def main():
         forwarded_checks(c, srv)
         two_xx_checks(c, srv)
         fork_checks(c, srv)
+        loop_checks(c, srv)
+        challenge_merge_checks(c, srv)
+        message_checks(c, srv)
         code = invite(srv.port, "nobody")
         c.check(code == 404, "INVITE to an unknown user without bindings: 404 (%s)" % code)
         c.check(srv.stop() == 0, "ringletd exits 0 on SIGTERM", srv.tail())
@@ -574,8 +847,14 @@ def main():
     with rtest.Server(workers=1, store=db) as srv:
         code = invite(srv.port, "carol")
         c.check(code == 480, "INVITE to a provisioned user without bindings: 480 (%s)" % code)
+        code, _ = sip_exchange(srv.port, req_msg("sip:carol@127.0.0.1:%d" % srv.port,
+                                                 "sip:caller@127.0.0.1", method="MESSAGE"))
+        c.check(code == 480, "MESSAGE to a provisioned user without bindings: 480 (%s)" % code)
         c.check(srv.stop() == 0, "ringletd (SQLite) exits 0 on SIGTERM", srv.tail())
     relay_checks(c)
+    static_loop_checks(c)
+    timer_c_checks(c)
+    auth_alg_checks(c)
     return c.done()
 
 

@@ -8,7 +8,11 @@
      (SQLite store, `ringletd user add`);
   3. a SIPp caller follows the 302: ACK, then the INVITE straight to the
      first contact, where a SIPp callee answers; the call completes without
-     the server.
+     the server;
+  4. the mode per domain (config file: domains = ( "proxy.example", { name =
+     "redir.example"; mode = "redirect"; } )): the redirect domain answers 302
+     (a SIPp caller follows it), 404 and 480, while the other domain of the
+     same server proxies.
 """
 import os
 import random
@@ -17,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -66,32 +71,34 @@ class Ua:
         return got
 
 
-def register(ua, user, contact, q, expires=300):
-    return ua.send("REGISTER sip:127.0.0.1 SIP/2.0\r\n"
+def register(ua, user, contact, q, expires=300, domain="127.0.0.1"):
+    return ua.send("REGISTER sip:%s SIP/2.0\r\n"
                    "Via: SIP/2.0/UDP 127.0.0.1:LPORT;branch=z9hG4bK%x;rport\r\n"
                    "Max-Forwards: 70\r\n"
-                   "To: <sip:%s@127.0.0.1>\r\n"
-                   "From: <sip:%s@127.0.0.1>;tag=%x\r\n"
+                   "To: <sip:%s@%s>\r\n"
+                   "From: <sip:%s@%s>;tag=%x\r\n"
                    "Call-ID: reg-%x\r\n"
                    "CSeq: 1 REGISTER\r\n"
                    "Contact: <%s>;q=%s;expires=%d\r\n"
-                   "Content-Length: 0\r\n\r\n" % (random.getrandbits(60), user, user,
-                                                  random.getrandbits(32), random.getrandbits(48),
-                                                  contact, q, expires))[0]
+                   "Content-Length: 0\r\n\r\n" % (domain, random.getrandbits(60), user, domain,
+                                                  user, domain, random.getrandbits(32),
+                                                  random.getrandbits(48), contact, q, expires))[0]
 
 
-def request(ua, method, user):
-    return ua.send("%s sip:%s@127.0.0.1:%d SIP/2.0\r\n"
+def request(ua, method, user, domain=None):
+    """method to sip:user@domain (default: the server's address), from a caller of ours."""
+    host = domain or "127.0.0.1:%d" % ua.port
+    return ua.send("%s sip:%s@%s SIP/2.0\r\n"
                    "Via: SIP/2.0/UDP 127.0.0.1:LPORT;branch=z9hG4bK%x;rport\r\n"
                    "Max-Forwards: 70\r\n"
-                   "To: <sip:%s@127.0.0.1>\r\n"
+                   "To: <sip:%s@%s>\r\n"
                    "From: <sip:caller@127.0.0.1>;tag=%x\r\n"
                    "Call-ID: %s-%x\r\n"
                    "CSeq: 1 %s\r\n"
                    "Contact: <sip:caller@127.0.0.1:LPORT>\r\n"
-                   "Content-Length: 0\r\n\r\n" % (method, user, ua.port, random.getrandbits(60),
-                                                  user, random.getrandbits(32), method.lower(),
-                                                  random.getrandbits(48), method))
+                   "Content-Length: 0\r\n\r\n" % (method, user, host, random.getrandbits(60),
+                                                  user, domain or "127.0.0.1", random.getrandbits(32),
+                                                  method.lower(), random.getrandbits(48), method))
 
 
 def ack_for(req, resp):
@@ -187,6 +194,81 @@ def redirect_checks(c, srv):
         ua.close()
 
 
+def answer_busy(sock, timeout=3.0):
+    """The first request on sock (None if none came), answered 486 (the ACK is ignored)."""
+    sock.settimeout(timeout)
+    try:
+        d, a = sock.recvfrom(65536)
+    except socket.timeout:
+        return None
+    head = d.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]
+    keep = [l for l in head if l.split(b":", 1)[0].strip().lower() in
+            (b"via", b"from", b"call-id", b"cseq")]
+    to = [l + b";tag=busy" for l in head if l.lower().startswith(b"to:")]
+    sock.sendto(b"SIP/2.0 486 Busy Here\r\n" + b"\r\n".join(keep + to) +
+                b"\r\nContent-Length: 0\r\n\r\n", a)
+    return d
+
+
+def domain_mode_checks(c):
+    """The mode per domain, from the config file."""
+    d = tempfile.mkdtemp(prefix="rl-rdr-dom-")
+    conf = os.path.join(d, "ringlet.conf")
+    with open(conf, "w") as f:
+        f.write('domains = ( "proxy.example",\n'
+                '            { name = "redir.example"; mode = "redirect"; } );\n')
+    db = "sqlite:" + os.path.join(d, "s.db")
+    p = subprocess.run([rtest.RINGLETD, "--store", db, "user", "add", "dave@redir.example",
+                        "secret"], capture_output=True, timeout=30)
+    c.check(p.returncode == 0, "domains: provision dave@redir.example", p.stderr)
+    uas = Uas("uas_answer", 1)
+    try:
+        with rtest.Server("-c", conf, workers=2, store=db) as srv:
+            ua = Ua(srv.port)
+            callee = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            callee.bind(("127.0.0.1", 0))
+            try:
+                target = "sip:bob@127.0.0.1:%d" % uas.port
+                code = register(ua, "bob", target, "1.0", domain="redir.example")
+                code2 = register(ua, "carol", "sip:carol@127.0.0.1:%d" %
+                                 callee.getsockname()[1], "1.0", domain="proxy.example")
+                c.check(code == 200 and code2 == 200, "domains: bob@redir.example and "
+                        "carol@proxy.example registered (%s, %s)" % (code, code2))
+                code, resp, _ = request(ua, "INVITE", "bob", "redir.example")
+                c.check(code == 302 and [u for u, _, _ in contacts(resp)] == [target],
+                        "domains: INVITE bob@redir.example: 302 with its contact (%s)" % code,
+                        resp)
+                code, _, _ = request(ua, "INVITE", "nobody", "redir.example")
+                c.check(code == 404, "domains: unknown user of the redirect domain: 404 (%s)"
+                        % code)
+                code, _, _ = request(ua, "INVITE", "dave", "redir.example")
+                c.check(code == 480, "domains: provisioned user of the redirect domain without "
+                        "bindings: 480 (%s)" % code)
+                seen = []
+                th = threading.Thread(target=lambda: seen.append(answer_busy(callee)))
+                th.start()
+                code, resp, _ = request(ua, "INVITE", "carol", "proxy.example")
+                th.join(5)
+                got = (seen or [None])[0] or b""
+                c.check(code == 486 and got.startswith(b"INVITE sip:carol@127.0.0.1:"),
+                        "domains: INVITE carol@proxy.example is proxied: the callee's 486 "
+                        "comes back (%s)" % code, resp + srv.tail())
+                rc, ok, fail, tail = rtest.sipp("rdr_uac_domain", srv.port, "-s", "bob",
+                                                calls=1, rate=1, timeout=20,
+                                                key={"domain": "redir.example"})
+                urc, utail = uas.wait()
+                c.check(rc == 0 and ok == 1, "domains: SIPp caller follows the 302 of "
+                        "redir.example: call complete (exit %d)" % rc, tail + srv.tail())
+                c.check(urc == 0, "domains: the SIPp callee answered the redirected call "
+                        "(exit %d)" % urc, utail)
+            finally:
+                callee.close()
+                ua.close()
+            c.check(srv.stop() == 0, "domains: ringletd exits 0", srv.tail())
+    finally:
+        uas.kill()
+
+
 def main():
     c = rtest.Checks()
     with rtest.Server("--mode", "redirect", workers=2) as srv:
@@ -210,6 +292,7 @@ def main():
         finally:
             ua.close()
         c.check(srv.stop() == 0, "ringletd (SQLite) exits 0 on SIGTERM", srv.tail())
+    domain_mode_checks(c)
     return c.done()
 
 

@@ -24,6 +24,7 @@ enum type {
 	T_BOOL,   /* true/false (or "on"/"off"): auth, the only one */
 	T_GROUP,  /* { ... } of the items in sub */
 	T_ROUTES, /* ( { domain = "..."; uri = "..."; }, ... ) */
+	T_DOMAINS, /* [ "a.example", ... ] or ( "a.example", { name = "..."; mode = "..."; } ) */
 };
 
 struct item {
@@ -49,6 +50,10 @@ static const struct item timer_items[] = {
 	{"t4", T_NUM, RD_K_T4, NULL, NULL, 0},
 };
 
+static const struct item proxy_items[] = {
+	{"timer_c", T_NUM, RD_K_TIMER_C, NULL, NULL, 0},
+};
+
 static const struct item log_items[] = {
 	{"level", T_STR, RD_K_LOG, "a string: err, warn, info or debug", NULL, 0},
 };
@@ -56,7 +61,10 @@ static const struct item log_items[] = {
 static const struct item root_items[] = {
 	{"listen", T_STRS, RD_K_LISTEN,
 	 "a list of strings, e.g. [\"udp:127.0.0.1:5060\", \"tcp:127.0.0.1:5060\"]", NULL, 0},
-	{"domains", T_STRS, RD_K_DOMAIN, "a list of strings, e.g. [\"atlanta.example\"]", NULL, 0},
+	{"domains", T_DOMAINS, RD_K_DOMAIN,
+	 "a list of strings or groups, e.g. ( \"atlanta.example\", { name = \"biloxi.example\"; "
+	 "mode = \"redirect\"; } )",
+	 NULL, 0},
 	{"store", T_STR, RD_K_STORE, "a string: memory:, sqlite:PATH or redis://HOST:PORT[/DB]",
 	 NULL, 0},
 	{"auth", T_BOOL, RD_K_AUTH, "true or false", NULL, 0},
@@ -71,6 +79,8 @@ static const struct item root_items[] = {
 	{"timers", T_GROUP, RD_K_COUNT, "a group { t1 = 500; t2 = 4000; t4 = 5000; }",
 	 timer_items, N(timer_items)},
 	{"log", T_GROUP, RD_K_COUNT, "a group { level = \"warn\"; }", log_items, N(log_items)},
+	{"proxy", T_GROUP, RD_K_COUNT, "a group { timer_c = 180000; }", proxy_items,
+	 N(proxy_items)},
 	{"routes", T_ROUTES, RD_K_ROUTE,
 	 "a list of groups, e.g. ( { domain = \"biloxi.example\"; uri = "
 	 "\"sip:127.0.0.1:5070\"; } )",
@@ -196,7 +206,43 @@ static int set_route(const struct ctx *x, const config_setting_t *r, const char 
 	return 0;
 }
 
-/* An array or list: each element through one (strings) or set_route (routes). */
+/* One element of domains given as a group: a name and its mode (proxy or redirect). */
+static int set_domain(const struct ctx *x, const config_setting_t *d, const char *name)
+{
+	char sub[160], why[160];
+	const config_setting_t *n = NULL, *mode = NULL;
+	for (int i = 0; i < config_setting_length(d); i++) {
+		const config_setting_t *m = config_setting_get_elem(d, i);
+		const char *mn = config_setting_name(m);
+		if (snprintf(sub, sizeof(sub), "%s.%s", name, mn) < 0) /* a long name is cut */
+			sub[0] = 0;
+		if (strcmp(mn, "name") && strcmp(mn, "mode"))
+			return fail(x, m, sub, "unknown setting; expected name or mode");
+		if (!config_setting_get_string(m))
+			return fail(x, m, sub, "expected a string");
+		*(strcmp(mn, "name") ? &mode : &n) = m;
+	}
+	if (!n)
+		return fail(x, d, name, "expected a name, e.g. { name = \"biloxi.example\"; "
+					"mode = \"redirect\"; }");
+	if (snprintf(sub, sizeof(sub), "%s.name", name) < 0)
+		sub[0] = 0;
+	int rc = set_str(x, n, RD_K_DOMAIN, sub);
+	if (rc || !mode)
+		return rc;
+	if (rd_opts_set_domain_mode(x->o, config_setting_get_string(mode), why, sizeof(why))) {
+		x->o->ndomain--;
+		if (snprintf(sub, sizeof(sub), "%s.mode", name) < 0)
+			sub[0] = 0;
+		return fail(x, mode, sub, "expected %s", why);
+	}
+	return 0;
+}
+
+/*
+ * An array or list: each element through one (strings), set_route (routes)
+ * or, for domains, set_str or set_domain.
+ */
 static int set_list(const struct ctx *x, const config_setting_t *s, const struct item *it,
 		    const char *name)
 {
@@ -208,7 +254,15 @@ static int set_list(const struct ctx *x, const config_setting_t *s, const struct
 		const config_setting_t *e = config_setting_get_elem(s, i);
 		if (snprintf(sub, sizeof(sub), "%s[%d]", name, i) < 0) /* a long name is cut */
 			sub[0] = 0;
-		int rc = it->type == T_ROUTES ? set_route(x, e, sub) : set_str(x, e, it->key, sub);
+		int rc;
+		if (it->type == T_ROUTES)
+			rc = set_route(x, e, sub);
+		else if (it->type == T_DOMAINS && config_setting_is_group(e))
+			rc = set_domain(x, e, sub);
+		else if (it->type == T_DOMAINS && !config_setting_get_string(e))
+			rc = fail(x, e, sub, "expected %s", it->what);
+		else
+			rc = set_str(x, e, it->key, sub);
 		if (rc)
 			return rc;
 	}
@@ -230,6 +284,7 @@ static int one(const struct ctx *x, const config_setting_t *s, const struct item
 		return set_str(x, s, it->key, name);
 	case T_STRS:
 	case T_ROUTES:
+	case T_DOMAINS:
 		return set_list(x, s, it, name);
 	case T_NUM:
 		return set_num(x, s, it->key, name);

@@ -1,8 +1,10 @@
 /*
- * core.c - ringletd's transaction user for this version: validation, OPTIONS
+ * core.c - ringletd's transaction user for this version: validation (with
+ * the proxy's checks of RFC 3261 §16.3: 483, 482 for a loop, 420), OPTIONS
  * to the server itself, REGISTER to the registrar, requests for our users
- * and requests routed through us to the proxy (prx.h), or in redirect mode
- * requests for our users to the redirect server (rdr.h), requests for a
+ * and requests routed through us to the proxy (prx.h), or, for a domain in
+ * redirect mode (--mode, or the domain's own mode in the config file),
+ * requests for its users to the redirect server (rdr.h), requests for a
  * foreign domain with a static route to the proxy when the relay rules
  * allow (see core.h), 403 for the rest.
  */
@@ -44,6 +46,29 @@ static bool host_is_self(const struct rd_core *c, const char *buf, const struct 
 		if (span_ieq(buf, u->host, o->domain[i]))
 			return true;
 	return o->ndomain == 0 && span_ieq(buf, u->host, "localhost");
+}
+
+/*
+ * The mode of uri's domain (a sip/sips URI whose host is ours): its own
+ * (domains = ( { name = ...; mode = ...; } ) in the config file), else the
+ * server's (--mode).
+ */
+static enum rd_mode domain_mode(const struct rd_core *c, const char *buf, const struct msg_uri *u)
+{
+	const struct rd_opts *o = c->opts;
+	for (unsigned i = 0; i < o->ndomain; i++)
+		if (o->domain_mode[i] >= 0 && span_ieq(buf, u->host, o->domain[i]))
+			return (enum rd_mode)o->domain_mode[i];
+	return o->mode;
+}
+
+/* True if some domain of ours answers in redirect mode. */
+static bool any_redirect(const struct rd_opts *o)
+{
+	for (unsigned i = 0; i < o->ndomain; i++)
+		if (o->domain_mode[i] == RD_MODE_REDIRECT)
+			return true;
+	return o->mode == RD_MODE_REDIRECT;
 }
 
 /* The registrar's AOR check: a domain of ours, whatever the port (§10.3 step 5). */
@@ -141,9 +166,16 @@ int rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_lis
 	};
 	err = reg_alloc(&c->reg, &rc);
 	if (!err) {
-		struct prx_conf pc = {.store = store, .auth = c->auth, .realm = o->realm};
+		struct prx_conf pc = {
+		    .store = store,
+		    .auth = c->auth,
+		    .realm = o->realm,
+		    .timer_c_ms = o->timer_c,
+		    .algs = ((o->auth_algs & RD_ALG_MD5) ? PRX_ALG(AUTH_MD5) : 0) |
+			    ((o->auth_algs & RD_ALG_SHA256) ? PRX_ALG(AUTH_SHA256) : 0),
+		};
 		err = prx_alloc(&c->prx, &pc);
-		if (!err && o->mode == RD_MODE_REDIRECT) {
+		if (!err && any_redirect(o)) {
 			struct rdr_conf dc = {.store = store};
 			err = rdr_alloc(&c->rdr, &dc);
 			if (err) {
@@ -183,13 +215,15 @@ void rd_core_free(struct rd_core *c)
 	c->auth = NULL;
 }
 
-/* Option tags of Require the server does not support, for 420's Unsupported (§20.40). */
-static void unsupported_hdr(struct msg *m, char *out, size_t cap)
+/*
+ * Option tags of header id (Require, or Proxy-Require) the server does not
+ * support, for 420's Unsupported (§20.40).
+ */
+static void unsupported_hdr(struct msg *m, enum msg_hdr_id id, char *out, size_t cap)
 {
 	size_t n = 0;
 	out[0] = 0;
-	for (const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_REQUIRE); h;
-	     h = msg_hdr_next(m, h)) {
+	for (const struct msg_hdr *h = msg_hdr_find(m, id); h; h = msg_hdr_next(m, h)) {
 		struct span tag;
 		if (msg_token_parse(m->buf, h->value, &tag))
 			continue;
@@ -304,11 +338,35 @@ static void foreign(const struct rd_core *c, struct tsx *t, struct tp_rx *rx, bo
 	prx_request_hop(c->prx, t, rx, flags, hop);
 }
 
+/*
+ * The role checks (RFC 3261 §16.3 items 2-5 when fwd, the request may be
+ * forwarded; §8.2.2 for a request to the server itself): 416, 483, 482 (a
+ * loop, prx_looped; not for CANCEL, answered here), 420 with Unsupported.
+ * Malformed requests never get here (rd_core_input answers them
+ * statelessly).  True when the request goes on; else it was answered.
+ */
+static bool role_ok(struct tsx *t, struct msg *m, bool fwd)
+{
+	struct msg_verdict v;
+	bool ok = msg_role_verdict(m, fwd ? MSG_V_PROXY : 0, NULL, &v);
+	if ((ok || v.status == 420) && fwd && m->method != MSG_METHOD_CANCEL &&
+	    prx_looped(t, m)) {
+		respond(t, 482, NULL, NULL); /* item 4 comes before item 5's 420 */
+		return false;
+	}
+	if (ok)
+		return true;
+	char hdrs[512] = "";
+	if (v.status == 420)
+		unsupported_hdr(m, (enum msg_hdr_id)v.hdr, hdrs, sizeof(hdrs));
+	respond(t, v.status, v.reason, hdrs[0] ? hdrs : NULL);
+	return false;
+}
+
 static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 {
 	const struct rd_core *c = arg;
 	struct msg *m = &rx->msg;
-	struct msg_verdict v;
 	const struct msg_uri *ru = msg_ruri(m);
 	bool to_self = ru && !ru->has_user && host_is_self(c, m->buf, ru, false);
 	const struct msg_nameaddr *to = msg_to(m);
@@ -320,18 +378,9 @@ static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 	if (strict_in)
 		to_self = false;
 
-	/*
-	 * Malformed requests never get here (rd_core_input answers them
-	 * statelessly); what is left are the role verdicts 416, 420 and 483.
-	 * A request to the server itself is not forwarded: no 483 (§16.3 item 3).
-	 */
-	if (!msg_role_verdict(m, to_self ? 0 : MSG_V_PROXY, NULL, &v)) {
-		char hdrs[512] = "";
-		if (v.status == 420)
-			unsupported_hdr(m, hdrs, sizeof(hdrs));
-		respond(t, v.status, v.reason, hdrs[0] ? hdrs : NULL);
+	/* a request to the server itself is not forwarded: no 483 (§16.3 item 3), no 482 */
+	if (!role_ok(t, m, !to_self))
 		return;
-	}
 	if (m->method == MSG_METHOD_CANCEL) {
 		answer_cancel(t);
 		return;
@@ -371,8 +420,8 @@ static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 	/*
 	 * A user of ours goes to the proxy (location lookup; with --auth on
 	 * a request from one of our users is authenticated first, 407, §22.3),
-	 * or gets a 302 with its bindings in redirect mode; anything for
-	 * elsewhere follows the relay rules (foreign).
+	 * or gets a 302 with its bindings when its domain is in redirect
+	 * mode; anything for elsewhere follows the relay rules (foreign).
 	 */
 	bool ours = ru && (ru->scheme == MSG_URI_SIP || ru->scheme == MSG_URI_SIPS) &&
 		    host_is_self(c, m->buf, ru, false);
@@ -380,8 +429,8 @@ static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 	unsigned auth = from_ours(c, m) && !trusted(c, &rx->src) && !(to && to->has_tag)
 			    ? PRX_AUTH
 			    : 0;
-	if (ours && ru->has_user && c->rdr)
-		rdr_request(c->rdr, t, rx); /* --mode redirect: 302 to the bindings (§8.3) */
+	if (ours && ru->has_user && c->rdr && domain_mode(c, m->buf, ru) == RD_MODE_REDIRECT)
+		rdr_request(c->rdr, t, rx); /* redirect mode: 302 to the bindings (§8.3) */
 	else if (ours && ru->has_user)
 		prx_request(c->prx, t, rx, PRX_LOOKUP | (via_us ? PRX_POP_ROUTE : 0) | auth);
 	else if (ours)

@@ -2,10 +2,12 @@
  * core.h - what ringletd does with a request: check it (msg_validate),
  * answer OPTIONS addressed to the server itself, hand REGISTERs for our
  * domains to the registrar (reg.h), requests for our users and requests
- * routed through us to the proxy (prx.h), requests for a foreign domain with
- * a static route (--route) from a trusted source (--trust) or from one of
- * our users (with --auth on, authenticated by a 407, RFC 3261 §22.3) to the
- * proxy towards the route, and refuse the rest (never an open relay).
+ * routed through us to the proxy (prx.h; a loop gets 482) or, for a domain
+ * in redirect mode, to the redirect server (rdr.h), requests for a foreign
+ * domain with a static route (--route) from a trusted source (--trust) or
+ * from one of our users (with --auth on, authenticated by a 407, RFC 3261
+ * §22.3) to the proxy towards the route, and refuse the rest (never an open
+ * relay).
  */
 #ifndef RINGLETD_CORE_H
 #define RINGLETD_CORE_H

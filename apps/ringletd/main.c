@@ -15,6 +15,7 @@
 #define LOG_MODULE "main"
 #include "core.h"
 #include "opts.h"
+#include "ringlet/dns.h"
 #include "ringlet/loc.h"
 #include "ringlet/log.h"
 #include "ringlet/loop.h"
@@ -27,6 +28,7 @@ struct worker {
 	struct loop *loop;
 	struct tp *tp;
 	struct tsx_layer *layer;
+	struct dns *dns; /* RFC 3263 for next hops named by host name */
 	pthread_t thread;
 	bool started;
 	int err;
@@ -56,7 +58,6 @@ static void warn_later(const struct rd_opts *o)
 			fprintf(stderr, "ringletd: warning: %s\n", later[i].what);
 	if (o->mode == RD_MODE_B2BUA)
 		fprintf(stderr, "ringletd: warning: --mode b2bua arrives later; running as a proxy\n");
-	/* --dns: nothing is resolved yet, so "off" and a resolver behave the same. */
 }
 
 static void *worker_main(void *arg)
@@ -118,6 +119,14 @@ static int worker_setup(struct server *s, unsigned i, struct rd_listen *bound)
 			bound[k].spec = o->listen[k].spec;
 		}
 	}
+	struct dns_conf dc = {.server = o->dns};
+	err = dns_alloc(&w->dns, w->loop, &dc);
+	if (err) {
+		if (err == EINVAL)
+			fprintf(stderr, "ringletd: --dns %s: expected HOST:PORT (numeric) or off\n",
+				o->dns);
+		return err == EINVAL ? -1 : err;
+	}
 	struct tsx_conf conf = {.t1 = o->t1, .t2 = o->t2, .t4 = o->t4};
 	err = tsx_layer_alloc(&w->layer, s->group, i, w->loop, w->tp, &conf, &s->tu);
 	if (err)
@@ -139,6 +148,7 @@ static void server_free(struct server *s)
 		struct worker *w = &s->w[i];
 		if (w->layer)
 			tsx_layer_free(w->layer);
+		dns_free(w->dns);
 		if (w->tp)
 			tp_sock_free(w->tp);
 		if (w->loop)

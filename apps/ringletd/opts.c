@@ -52,6 +52,7 @@ static void usage(FILE *f)
 	      "      --http HOST:PORT     management API, metrics and dashboard\n"
 	      "      --workers N          worker threads (default: number of cores)\n"
 	      "      --t1 MS --t2 MS --t4 MS  SIP timers (default 500, 4000, 5000)\n"
+	      "      --timer-c MS         the proxy's INVITE Timer C (default 180000)\n"
 	      "  -v, --verbose            more log output (repeat for debug)\n"
 	      "  -q, --quiet              errors only\n"
 	      "  -h, --help               this text\n",
@@ -71,6 +72,7 @@ static const struct {
 	{1, 60000},      /* t1 */
 	{1, 600000},     /* t2 */
 	{1, 600000},     /* t4 */
+	{100, 86400000}, /* timer_c */
 	{1, 86400},      /* auth_nonce_ttl */
 };
 
@@ -140,10 +142,24 @@ int rd_opts_set_num(struct rd_opts *o, enum rd_key k, long long v, char *why, si
 	case RD_K_NONCE_TTL:
 		o->auth_nonce_ttl = u;
 		break;
+	case RD_K_TIMER_C:
+		o->timer_c = u;
+		break;
 	default:
 		o->t4 = u;
 		break;
 	}
+	return 0;
+}
+
+int rd_opts_set_domain_mode(struct rd_opts *o, const char *mode, char *why, size_t cap)
+{
+	if (!o->ndomain)
+		return want(why, cap, "a domain first");
+	if (strcmp(mode, "proxy") && strcmp(mode, "redirect"))
+		return want(why, cap, "proxy or redirect");
+	o->domain_mode[o->ndomain - 1] = (int8_t)(strcmp(mode, "proxy") ? RD_MODE_REDIRECT
+									 : RD_MODE_PROXY);
 	return 0;
 }
 
@@ -296,6 +312,7 @@ int rd_opts_set(struct rd_opts *o, enum rd_key k, const char *s, char *why, size
 			return want(why, cap, "at most 64 domains");
 		if (!word(s, RD_LEN_DOMAIN, 0))
 			return want(why, cap, "a domain name of 1 to 253 characters, no spaces");
+		o->domain_mode[o->ndomain] = -1;
 		o->domain[o->ndomain++] = s;
 		return 0;
 	case RD_K_STORE:
@@ -375,6 +392,7 @@ static const struct option longopts[] = {
 	{"t1", required_argument, NULL, O_KEY + RD_K_T1},
 	{"t2", required_argument, NULL, O_KEY + RD_K_T2},
 	{"t4", required_argument, NULL, O_KEY + RD_K_T4},
+	{"timer-c", required_argument, NULL, O_KEY + RD_K_TIMER_C},
 	{"verbose", no_argument, NULL, 'v'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -537,6 +555,7 @@ static void defaults(struct rd_opts *o)
 	o->t1 = 500;
 	o->t2 = 4000;
 	o->t4 = 5000;
+	o->timer_c = RD_DEFAULT_TIMER_C;
 	o->log_level = 1;
 }
 

@@ -36,6 +36,9 @@
 /* The registrar's expiry when a REGISTER names none (RFC 3261 §10.3 step 7). */
 #define RD_DEFAULT_EXPIRES 3600
 
+/* The proxy's Timer C in ms (RFC 3261 §16.6 item 11: more than 3 minutes). */
+#define RD_DEFAULT_TIMER_C 180000
+
 /* Seconds a digest nonce stays fresh before it is answered with stale=true. */
 #define RD_DEFAULT_NONCE_TTL 300
 
@@ -66,6 +69,7 @@ struct rd_opts {
 	struct rd_listen listen[RD_MAX_LISTEN];
 	unsigned nlisten;
 	const char *domain[RD_MAX_DOMAIN];
+	int8_t domain_mode[RD_MAX_DOMAIN]; /* enum rd_mode of each domain; -1: as mode */
 	unsigned ndomain;
 	const char *store;
 	struct rd_route route[RD_MAX_ROUTE];
@@ -84,6 +88,7 @@ struct rd_opts {
 	const char *http;         /* NULL: no management API */
 	unsigned workers;
 	uint32_t t1, t2, t4; /* ms */
+	uint32_t timer_c;    /* ms, the proxy's Timer C (RFC 3261 §16.8) */
 	int log_level;       /* 0 err .. 3 debug */
 	/* `ringletd user add|del|list ...`: index of "user" in argv, or 0 */
 	int user_cmd;
@@ -134,6 +139,7 @@ enum rd_key {
 	RD_K_T1,
 	RD_K_T2,
 	RD_K_T4,
+	RD_K_TIMER_C,
 	RD_K_NONCE_TTL, /* the last integer setting */
 	RD_K_AUTH_ALGS, /* "sha-256,md5", "md5", ... */
 	RD_K_COUNT,
@@ -152,6 +158,12 @@ int rd_opts_set(struct rd_opts *o, enum rd_key k, const char *s, char *why, size
 
 /* As rd_opts_set for an integer setting (RD_K_MINEXP .. RD_K_T4). */
 int rd_opts_set_num(struct rd_opts *o, enum rd_key k, long long v, char *why, size_t cap);
+
+/*
+ * The mode of the domain added last (RD_K_DOMAIN): "proxy" or "redirect"
+ * (a domain without one follows RD_K_MODE).  Returns 0, or EINVAL with why.
+ */
+int rd_opts_set_domain_mode(struct rd_opts *o, const char *mode, char *why, size_t cap);
 
 /* As rd_opts_set for one route: the domain and the URI (copied). */
 int rd_opts_set_route(struct rd_opts *o, const char *domain, size_t dlen, const char *uri,

@@ -5,15 +5,17 @@
  *    address-of-record (loc.h) by q-value (§16.6; no q counts as 1.0):
  *    every binding of the highest q at once (parallel), the next lower q
  *    once every branch of a group ended without a 2xx (sequential).  No
- *    binding: 480 when the user is provisioned, else 404.
+ *    binding: 480 when the user is provisioned, else 404.  Every method
+ *    forks alike (INVITE, MESSAGE, OPTIONS, ...).
  *  - A request whose top Route names us (PRX_POP_ROUTE) loses that entry
  *    (loose routing, §16.4) and goes to the next Route or the Request-URI;
  *    a strict router next (no lr) gets the request as §16.6 item 6 says.
  *  - Forwarding (§16.6): Max-Forwards decremented (70 when absent), our
  *    Record-Route on top of initial requests, the binding's Path as Route
- *    (RFC 3327), a Via of ours (tsx_request), numeric next hops only (no
- *    DNS yet: a host name gives 502).  Timer C (§16.8) guards each INVITE
- *    branch: when it fires the branch is CANCELled and counts as a 408.
+ *    (RFC 3327), a Via of ours whose branch ends in a hash of the request
+ *    (item 8, see prx_looped), numeric next hops only (no DNS yet: a host
+ *    name gives 502).  Timer C (§16.8) guards each INVITE branch: when it
+ *    fires the branch is CANCELled and counts as a 408.
  *  - Responses (§16.7), our Via removed: 100 is absorbed; other 1xx are
  *    forwarded at once from any branch; every 2xx is forwarded at once, and
  *    the first one CANCELs the other pending branches (item 10); a 6xx
@@ -21,10 +23,11 @@
  *    and nothing was answered, the best final response goes upstream (item
  *    6): a 6xx if any, else the lowest class (3xx, 4xx, 5xx; the first
  *    received in a class, a received one before a timeout), 503 sent as
- *    500, 408 when no branch answered.  401/407 challenges of several
- *    branches are not merged (the chosen response's are passed on).  2xx
- *    retransmissions and 2xx that no transaction matches are forwarded
- *    statelessly (prx_response).
+ *    500, 408 when no branch answered.  A 401 or 407 going upstream gets
+ *    the WWW-Authenticate and Proxy-Authenticate values of every other
+ *    branch's 401 and 407 added (item 7).  2xx retransmissions and
+ *    2xx that no transaction matches are forwarded statelessly
+ *    (prx_response).
  *  - CANCEL (§16.10): prx_cancel cancels every pending branch and no new
  *    q-group starts; the branches' 487 comes back as the best response.
  *
@@ -46,7 +49,12 @@ struct prx_conf {
 	unsigned timer_c_ms;	 /* Timer C, > 3 min per §16.6 item 11; 0: 180000 */
 	struct auth *auth;	 /* borrowed; NULL: PRX_AUTH lets every request pass */
 	const char *realm;	 /* borrowed; the 407 realm, NULL: the From URI's host */
+	/* digest algorithms offered in a 407 and accepted (PRX_ALG bits); 0: all of auth.h's */
+	unsigned algs;
 };
+
+/* The prx_conf.algs bit of an enum auth_alg. */
+#define PRX_ALG(alg) (1u << (alg))
 
 /* Create a proxy.  Returns 0, EINVAL (no store) or ENOMEM. */
 int prx_alloc(struct prx **out, const struct prx_conf *conf);
@@ -65,8 +73,9 @@ void prx_free(struct prx *p);
 #define PRX_FROM_STRICT 0x4u
 /* Proxy authentication first (§22.3): the request must carry valid
  * Proxy-Authorization of its From user (USER@HOST of the From URI, a user of
- * the store), else 407 with a challenge (stale=true for an expired nonce);
- * credentials of another user: 403. */
+ * the store), else 407 with a challenge (stale=true for an expired nonce; the
+ * algorithms of prx_conf.algs, and credentials by another one are challenged
+ * again); credentials of another user: 403. */
 #define PRX_AUTH 0x8u
 
 /*
@@ -87,6 +96,18 @@ void prx_request_hop(struct prx *p, struct tsx *t, struct tp_rx *rx, unsigned fl
 		     const char *hop);
 
 /*
+ * Loop detection (§16.3 item 4): true when request m, received on server
+ * transaction t, carries a Via with our sent-by (the address the layer's
+ * transport puts in a Via) and a branch of ours whose hash equals the one
+ * this request would get now (§16.6 item 8: Request-URI, To and From tags,
+ * Call-ID, CSeq number, the Via below ours, Proxy-Require,
+ * Proxy-Authorization and Route): it came back unchanged, answer 482.  A
+ * spiral (the request came back changed, e.g. with another Request-URI) is
+ * false.  The caller decides which requests it forwards (not CANCEL or ACK).
+ */
+bool prx_looped(const struct tsx *t, struct msg *m);
+
+/*
  * CANCEL for server INVITE transaction inv (tsx_cancel_target): when the
  * proxy forwards inv, cancel its pending branches (§16.10) and return 0: the
  * caller answers the CANCEL 200, and the best response (the 487) is
@@ -97,8 +118,9 @@ int prx_cancel(struct tsx *inv);
 /*
  * Forward a request that starts no transaction (an ACK for a 2xx) on layer
  * l statelessly (§16.11): with PRX_POP_ROUTE our Route entry is removed,
- * Max-Forwards decremented, a Via of ours added, sent to the next Route or
- * the Request-URI.  Dropped when that is not possible.
+ * Max-Forwards decremented, the upstream Via given received/rport (§18.2.1,
+ * RFC 3581), a Via of ours added, sent to the next Route or the
+ * Request-URI.  Dropped when that is not possible.
  */
 void prx_ack(struct tsx_layer *l, struct tp_rx *rx, unsigned flags);
 

@@ -194,7 +194,9 @@ unsigned tsx_layer_count(const struct tsx_layer *l);
 /*
  * Write a new branch "z9hG4bKR<ww><16 hex>" (owner worker ww) into out
  * (cap >= TSX_BRANCH_MAX).  Requests the caller builds itself must use it
- * so their responses find the owning worker.  Returns the length.
+ * so their responses find the owning worker; the caller may append token
+ * characters to it (a proxy's loop-detection hash, RFC 3261 §16.6 item 8):
+ * the owner is read from the first 26.  Returns the length.
  */
 size_t tsx_branch(struct tsx_layer *l, char *out, size_t cap);
 

@@ -374,12 +374,12 @@ static int hexval(char c)
 	return -1;
 }
 
-/* The worker a branch of ours names (see tsx_branch), or -1. */
+/* The worker a branch of ours names (see tsx_branch; a suffix may follow), or -1. */
 static int branch_owner(const struct tsx_group *g, const char *b, size_t n)
 {
 	int hi, lo;
 
-	if (n != 26 || memcmp(b, TSX_COOKIE "R", TSX_COOKIE_LEN + 1) != 0)
+	if (n < 26 || memcmp(b, TSX_COOKIE "R", TSX_COOKIE_LEN + 1) != 0)
 		return -1;
 	hi = hexval(b[8]);
 	lo = hexval(b[9]);

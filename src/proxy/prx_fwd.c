@@ -1,0 +1,299 @@
+/*
+ * prx_fwd.c - the forwarded request (RFC 3261 §16.6): its destination and
+ * the edits that make it out of the received bytes; and what the proxy
+ * forwards without a transaction: the ACK for a 2xx (§16.11) and responses
+ * no client transaction matched (§16.7 step 5).  See prx_int.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_MODULE "prx"
+#include "proxy/prx_int.h"
+#include "ringlet/log.h"
+
+static struct span first_elem(const char *s, size_t len)
+{
+	bool angle = false, quote = false;
+	size_t i = 0;
+	for (; i < len; i++) {
+		char c = s[i];
+		if (quote) {
+			if (c == '\\' && i + 1 < len)
+				i++;
+			else if (c == '"')
+				quote = false;
+		} else if (c == '"') {
+			quote = true;
+		} else if (c == '<') {
+			angle = true;
+		} else if (c == '>') {
+			angle = false;
+		} else if (c == ',' && !angle) {
+			break;
+		}
+	}
+	while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t'))
+		i--;
+	size_t b = 0;
+	while (b < i && (s[b] == ' ' || s[b] == '\t'))
+		b++;
+	return (struct span){(uint32_t)b, (uint32_t)(i - b)};
+}
+
+/*
+ * The next hop of URI u (§16.6 item 7, without RFC 3263: numeric hosts
+ * only): its host and port, transport from ;transport= (default UDP).
+ * Returns 0, EHOSTUNREACH (a host name: no DNS yet) or EINVAL.
+ */
+static int uri_dest(const char *buf, const struct msg_uri *u, struct tp_dest *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (u->scheme != MSG_URI_SIP && u->scheme != MSG_URI_SIPS)
+		return EINVAL;
+	d->proto = u->scheme == MSG_URI_SIPS ? TP_TLS : TP_UDP;
+	struct span tr;
+	if (msg_param_get(buf, u->params, "transport", &tr)) {
+		d->proto = tp_proto_from_token(buf + tr.off, tr.len);
+		if (!d->proto)
+			return EINVAL;
+	}
+	if (u->host_type != MSG_HOST_IPV4 && u->host_type != MSG_HOST_IPV6)
+		return EHOSTUNREACH;
+	uint16_t port = u->port ? u->port : (d->proto == TP_TLS ? 5061 : 5060);
+	return tp_addr_set(&d->addr, buf + u->host.off, u->host.len, port);
+}
+
+int prx_request_dest(struct msg *m, bool skip, const char *path, const char *contact,
+		     const char *hop, struct tp_dest *d)
+{
+	struct msg_nameaddr na;
+	struct msg_uri u;
+	if (path && path[0]) {
+		struct span s = first_elem(path, strlen(path));
+		if (msg_nameaddr_parse(path, s, &na))
+			return EINVAL;
+		return uri_dest(path, &na.uri, d);
+	}
+	const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_ROUTE);
+	if (h && skip)
+		h = msg_hdr_next(m, h);
+	if (h) {
+		if (msg_nameaddr_parse(m->buf, h->value, &na))
+			return EINVAL;
+		return uri_dest(m->buf, &na.uri, d);
+	}
+	if (contact) {
+		if (msg_uri_parse(contact, (struct span){0, (uint32_t)strlen(contact)}, &u))
+			return EINVAL;
+		return uri_dest(contact, &u, d);
+	}
+	if (hop) {
+		if (msg_uri_parse(hop, (struct span){0, (uint32_t)strlen(hop)}, &u))
+			return EINVAL;
+		return uri_dest(hop, &u, d);
+	}
+	const struct msg_uri *ru = msg_ruri(m);
+	return ru ? uri_dest(m->buf, ru, d) : EINVAL;
+}
+
+/*
+ * Max-Forwards of the forwarded request (§16.6 item 3): decremented in
+ * place, or "Max-Forwards: 70" added.  num holds the digits (>= 4 bytes).
+ */
+static int edit_max_forwards(struct prx_edits *es, const struct msg *m, char *num, size_t cap)
+{
+	static const char add[] = "Max-Forwards: 70\r\n";
+	const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_MAX_FORWARDS);
+	uint32_t mf;
+	if (!h)
+		return prx_edit_add(es, prx_headers_start(m), 0, add, sizeof(add) - 1);
+	if (msg_uint_parse(m->buf, h->value, 255, &mf) || mf == 0)
+		return EINVAL; /* rd_core answered these: 400 at arrival, 483 from msg_role_verdict */
+	int w = snprintf(num, cap, "%u", mf - 1);
+	return prx_edit_add(es, h->value.off, h->value.len, num, (size_t)w);
+}
+
+/*
+ * Our Via on top (§16.6 item 8) for a request to proto: a branch of layer
+ * l's (tsx_branch: responses find their worker), then ".hash" when hash is
+ * not NULL (loop detection, prx_loop.c).  line holds the text.
+ */
+static int via_edit(struct prx_edits *es, const struct msg *m, struct tsx_layer *l, uint8_t proto,
+		    const char *hash, char *line, size_t cap)
+{
+	struct tp *tp = tsx_layer_tp(l);
+	const struct tp_addr *self = tp->ops->local(tp, (enum tp_proto)proto);
+	char a[64], br[TSX_BRANCH_MAX];
+	if (!self)
+		return EINVAL;
+	tp_addr_str(self, a, sizeof(a));
+	tsx_branch(l, br, sizeof(br));
+	int w =
+	    snprintf(line, cap, "Via: SIP/2.0/%s %s;branch=%s%s%s;rport\r\n",
+		     tp_proto_name((enum tp_proto)proto), a, br, hash ? "." : "", hash ? hash : "");
+	if (w < 0 || (size_t)w >= cap)
+		return EMSGSIZE;
+	return prx_edit_add(es, prx_headers_start(m), 0, line, (size_t)w);
+}
+
+/* The last element of the list that starts at h. */
+static const struct msg_hdr *last_of(const struct msg *m, const struct msg_hdr *h)
+{
+	const struct msg_hdr *last = h;
+	for (; h; h = msg_hdr_next(m, h))
+		last = h;
+	return last;
+}
+
+/*
+ * Route processing of the forwarded request: our entry removed (§16.4,
+ * PRX_POP_ROUTE); a Request-URI of ours, from a strict router upstream,
+ * replaced by the last Route entry, which goes (§16.4, PRX_FROM_STRICT);
+ * a strict router next (no lr, §16.6 item 6): its URI becomes the
+ * Request-URI and the old one the last Route entry.  Not when retarget
+ * (the Request-URI is the binding's contact).  Returns 0 or an errno.
+ */
+static int route_edits(struct prx_call *c, bool retarget, struct prx_edits *es,
+		       struct prx_fwd_text *tx)
+{
+	struct msg *m = &c->m;
+	const struct msg_hdr *top = msg_hdr_find(m, MSG_HDR_ROUTE);
+	struct msg_nameaddr na;
+	struct span lr;
+	if (!top)
+		return 0;
+	if (c->flags & PRX_FROM_STRICT) {
+		const struct msg_hdr *last = last_of(m, top);
+		if (msg_nameaddr_parse(m->buf, last->value, &na))
+			return EINVAL;
+		return prx_edit_add(es, m->ruri_s.off, m->ruri_s.len, m->buf + na.uri_s.off,
+				    na.uri_s.len) |
+		       prx_edit_remove(es, m, last, last);
+	}
+	bool pop = c->flags & PRX_POP_ROUTE;
+	const struct msg_hdr *next = pop ? msg_hdr_next(m, top) : top;
+	if (retarget || !next || msg_nameaddr_parse(m->buf, next->value, &na) ||
+	    msg_param_get(m->buf, na.uri.params, "lr", &lr))
+		return pop ? prx_edit_remove(es, m, top, top) : 0;
+	int w = snprintf(tx->push, sizeof(tx->push), "Route: <%.*s>\r\n", (int)m->ruri_s.len,
+			 m->buf + m->ruri_s.off);
+	if (w < 0 || (size_t)w >= sizeof(tx->push))
+		return EMSGSIZE;
+	const struct msg_hdr *last = last_of(m, next);
+	int err =
+	    prx_edit_add(es, m->ruri_s.off, m->ruri_s.len, m->buf + na.uri_s.off, na.uri_s.len);
+	if (pop && !(next->flags & MSG_HDRF_FIRST)) {
+		err |= prx_edit_remove(es, m, top, next); /* one line: one edit */
+	} else {
+		if (pop)
+			err |= prx_edit_remove(es, m, top, top);
+		err |= prx_edit_remove(es, m, next, next);
+	}
+	return err | prx_edit_add(es, prx_line_end(m, last->value.off + last->value.len), 0,
+				  tx->push, (size_t)w);
+}
+
+int prx_request_edits(struct prx_call *c, struct tsx_layer *l, const struct tp_dest *d,
+		      const char *contact, const char *path, struct prx_edits *es,
+		      struct prx_fwd_text *tx)
+{
+	struct msg *m = &c->m;
+	uint32_t hs = prx_headers_start(m);
+	int err = via_edit(es, m, l, d->proto, c->hash, tx->via, sizeof(tx->via));
+	if (contact)
+		err |= prx_edit_add(es, m->ruri_s.off, m->ruri_s.len, contact, strlen(contact));
+	const struct msg_hdr *via = msg_hdr_find(m, MSG_HDR_VIA);
+	if (c->via[0] && via)
+		err |= prx_edit_add(es, via->value.off, via->value.len, c->via, strlen(c->via));
+	const struct msg_nameaddr *to = msg_to(m);
+	if (m->method != MSG_METHOD_ACK && to && !to->has_tag) {
+		/* §16.6 item 4: stay on the path of the dialog */
+		char a[64];
+		tp_addr_str(&c->local, a, sizeof(a));
+		int w = snprintf(tx->rr, sizeof(tx->rr), "Record-Route: <sip:%s;lr%s>\r\n", a,
+				 c->proto == TP_TCP ? ";transport=tcp" : "");
+		if (w > 0 && (size_t)w < sizeof(tx->rr))
+			err |= prx_edit_add(es, hs, 0, tx->rr, (size_t)w);
+	}
+	if (path && path[0]) {
+		int w = snprintf(tx->route, sizeof(tx->route), "Route: %s\r\n", path);
+		if (w > 0 && (size_t)w < sizeof(tx->route))
+			err |= prx_edit_add(es, hs, 0, tx->route, (size_t)w);
+	}
+	err |= edit_max_forwards(es, m, tx->mf, sizeof(tx->mf));
+	err |= route_edits(c, contact || (path && path[0]), es, tx);
+	return err ? EINVAL : 0;
+}
+
+void prx_ack(struct tsx_layer *l, struct tp_rx *rx, unsigned flags)
+{
+	struct msg *m = &rx->msg;
+	struct tp *tp = tsx_layer_tp(l);
+	bool pop = flags & PRX_POP_ROUTE;
+	struct tp_dest d;
+	if (prx_request_dest(m, pop, NULL, NULL, NULL, &d))
+		return;
+	char via[160], mf[8], up[512];
+	struct prx_edits es = {.n = 0};
+	int err = via_edit(&es, m, l, d.proto, NULL, via, sizeof(via));
+	/* the upstream Via gets received/rport as in a stateful forward (§18.2.1, RFC 3581) */
+	const struct msg_hdr *uv = msg_hdr_find(m, MSG_HDR_VIA);
+	int ul = uv ? tp_via_rewrite(rx, up, sizeof(up)) : -1;
+	if (ul > 0)
+		err |= prx_edit_add(&es, uv->value.off, uv->value.len, up, (size_t)ul);
+	err |= edit_max_forwards(&es, m, mf, sizeof(mf));
+	const struct msg_hdr *top = msg_hdr_find(m, MSG_HDR_ROUTE);
+	if (pop && top)
+		err |= prx_edit_remove(&es, m, top, top);
+	size_t cap = m->len + sizeof(via) + sizeof(up);
+	char *out = err ? NULL : malloc(cap);
+	long n = out ? prx_edit_apply(m->buf, m->len, &es, out, cap) : -1;
+	if (n > 0 && tp_send(tp, &d, out, (size_t)n))
+		log_debug("event=ack-send-failed");
+	free(out);
+}
+
+/* Where a response goes after our Via: the next Via's received/rport or sent-by (§18.2.2). */
+static int via_dest(const char *buf, const struct msg_via *v, struct tp_dest *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->proto = tp_proto_from_token(buf + v->transport.off, v->transport.len);
+	if (!d->proto)
+		return EINVAL;
+	uint16_t port = v->rport > 0 ? (uint16_t)v->rport : v->port;
+	if (!port)
+		port = d->proto == TP_TLS ? 5061 : 5060;
+	struct span host = v->received.len ? v->received : v->host;
+	return tp_addr_set(&d->addr, buf + host.off, host.len, port);
+}
+
+void prx_response(struct tsx_layer *l, struct tp_rx *rx)
+{
+	struct msg *m = &rx->msg;
+	struct tp *tp = tsx_layer_tp(l);
+	const struct msg_via *v = msg_top_via(m);
+	const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_VIA);
+	if (!v || !h)
+		return;
+	enum tp_proto proto = tp_proto_from_token(m->buf + v->transport.off, v->transport.len);
+	const struct tp_addr *self = proto ? tp->ops->local(tp, proto) : NULL;
+	struct tp_addr a;
+	if (!self || tp_addr_set(&a, m->buf + v->host.off, v->host.len, v->port ? v->port : 5060) ||
+	    !tp_addr_equal(&a, self))
+		return; /* not our Via: never reflect a response elsewhere */
+	const struct msg_hdr *h2 = msg_hdr_next(m, h);
+	struct msg_via v2;
+	struct tp_dest d;
+	if (!h2 || msg_via_parse(m->buf, h2->value, &v2) || via_dest(m->buf, &v2, &d))
+		return;
+	struct prx_edits es = {.n = 0};
+	char *out = malloc(m->len);
+	long n = out && prx_edit_remove(&es, m, h, h) == 0
+		     ? prx_edit_apply(m->buf, m->len, &es, out, m->len)
+		     : -1;
+	if (n > 0 && tp_send(tp, &d, out, (size_t)n))
+		log_debug("event=response-send-failed");
+	free(out);
+}
