@@ -133,10 +133,11 @@ static bool trusted(const struct rd_core *c, const struct tp_addr *a)
 }
 
 int rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_listen *bound,
-		 unsigned nbound, struct loc_store *store)
+		 unsigned nbound, struct loc_store *store, rd_dns_fn *dns, void *dns_arg)
 {
 	memset(c, 0, sizeof(*c));
 	c->opts = o;
+	c->dns = dns && !(o->dns && !strcmp(o->dns, "off"));
 	for (unsigned i = 0; i < nbound && i < RD_MAX_LISTEN; i++)
 		c->self[c->nself++] = bound[i];
 	for (unsigned i = 0; i < o->ntrust && i < RD_MAX_TRUST; i++) {
@@ -171,6 +172,8 @@ int rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_lis
 		    .auth = c->auth,
 		    .realm = o->realm,
 		    .timer_c_ms = o->timer_c,
+		    .dns = dns,
+		    .dns_arg = dns_arg,
 		    .algs = ((o->auth_algs & RD_ALG_MD5) ? PRX_ALG(AUTH_MD5) : 0) |
 			    ((o->auth_algs & RD_ALG_SHA256) ? PRX_ALG(AUTH_SHA256) : 0),
 		};
@@ -315,8 +318,9 @@ static const char *static_route(const struct rd_core *c, const char *buf, const 
  * A request for a foreign domain (RFC 3261 §16.5; never an open relay):
  * from a trusted source it goes to the static route as it is; from one of
  * our users (From host ours) too, after a 407 when --auth is on (not for a
- * request in a dialog, §22.3); anyone else gets 403, and so does a domain
- * without a static route (no DNS yet: never relayed).
+ * request in a dialog, §22.3); anyone else gets 403.  The next hop is the
+ * domain's static route, else RFC 3263 (prx.c); with --dns off and no
+ * static route: 403.
  */
 static void foreign(const struct rd_core *c, struct tsx *t, struct tp_rx *rx, bool via_us)
 {
@@ -328,7 +332,7 @@ static void foreign(const struct rd_core *c, struct tsx *t, struct tp_rx *rx, bo
 		return;
 	}
 	const char *hop = static_route(c, m->buf, msg_ruri(m));
-	if (!hop) {
+	if (!hop && !c->dns) {
 		respond(t, 403, "No Route to Domain", NULL);
 		return;
 	}

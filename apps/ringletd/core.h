@@ -39,15 +39,20 @@ struct rd_core {
 	struct rdr *rdr; /* --mode redirect: requests for our users get 302 (§8.3) */
 	struct rd_net trust[RD_MAX_TRUST]; /* sources that may relay to foreign domains */
 	unsigned ntrust;
+	bool dns; /* RFC 3263 is on (--dns is not off): foreign domains without a route */
 };
+
+/* The RFC 3263 resolver of the worker whose layer is l (main.c; see prx_conf.dns). */
+typedef struct dns *rd_dns_fn(struct tsx_layer *l, void *arg);
 
 /*
  * Fill the server's identity from opts and the bound listeners, and create
  * the registrar on store (borrowed: open before, closed after
- * rd_core_free).  Call before any worker runs.  Returns 0 or ENOMEM.
+ * rd_core_free) and the proxy, which resolves host names with dns(l,
+ * dns_arg).  Call before any worker runs.  Returns 0 or ENOMEM.
  */
 int rd_core_init(struct rd_core *c, const struct rd_opts *o, const struct rd_listen *bound,
-		 unsigned nbound, struct loc_store *store);
+		 unsigned nbound, struct loc_store *store, rd_dns_fn *dns, void *dns_arg);
 
 /*
  * Stop taking REGISTERs and wait (bounded) for the store operations in

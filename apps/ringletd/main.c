@@ -60,6 +60,16 @@ static void warn_later(const struct rd_opts *o)
 		fprintf(stderr, "ringletd: warning: --mode b2bua arrives later; running as a proxy\n");
 }
 
+/* The resolver of the worker whose layer is l (the proxy asks on that worker's loop). */
+static struct dns *worker_dns(struct tsx_layer *l, void *arg)
+{
+	struct server *s = arg;
+	for (unsigned i = 0; i < s->nw; i++)
+		if (s->w[i].layer == l)
+			return s->w[i].dns;
+	return NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -231,7 +241,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < s->nw && rc == 0; i++) {
 		rc = worker_setup(s, i, bound);
 		if (i == 0 && rc == 0)
-			rc = rd_core_init(&s->core, o, bound, o->nlisten, s->store);
+			rc = rd_core_init(&s->core, o, bound, o->nlisten, s->store, worker_dns, s);
 	}
 	if (rc) {
 		if (rc > 0)

@@ -39,6 +39,7 @@
 #define RINGLET_PRX_H
 
 #include "ringlet/auth.h"
+#include "ringlet/dns.h"
 #include "ringlet/loc.h"
 #include "ringlet/tsx.h"
 
@@ -51,6 +52,13 @@ struct prx_conf {
 	const char *realm;	 /* borrowed; the 407 realm, NULL: the From URI's host */
 	/* digest algorithms offered in a 407 and accepted (PRX_ALG bits); 0: all of auth.h's */
 	unsigned algs;
+	/*
+	 * RFC 3263 for a next hop named by a host name: the resolver of the loop
+	 * that layer l runs on (called on that loop).  NULL, or NULL returned:
+	 * no DNS, a host name gives 502.
+	 */
+	struct dns *(*dns)(struct tsx_layer *l, void *arg);
+	void *dns_arg;
 };
 
 /* The prx_conf.algs bit of an enum auth_alg. */

@@ -35,6 +35,8 @@ int prx_alloc(struct prx **out, const struct prx_conf *conf)
 	p->auth = conf->auth;
 	p->realm = conf->realm;
 	p->algs = conf->algs;
+	p->dns = conf->dns;
+	p->dns_arg = conf->dns_arg;
 	list_init(&p->calls);
 	*out = p;
 	return 0;
@@ -55,11 +57,14 @@ static void branch_drop(struct prx_branch *b)
 static void call_free(struct prx_call *c, bool live)
 {
 	for (unsigned i = 0; i < c->nbr; i++) {
-		if (live)
+		if (live) {
 			branch_drop(&c->br[i]);
-		else
-			mem_deref(c->br[i].ct);
+			dns_cancel(c->br[i].q);
+		} else {
+			mem_deref(c->br[i].ct); /* the resolvers are gone with their queries */
+		}
 		free(c->br[i].chal);
+		free(c->br[i].alt);
 	}
 	mem_deref(c->st);
 	free(c->tg);
@@ -162,11 +167,22 @@ static void send_best(struct prx_call *c)
 		log_debug("event=forward-response-failed code=%u err=%d", code, err);
 }
 
-/* Cancel every pending branch but skip (§16.7 item 10, §16.10). */
+static void branch_done(struct prx_branch *b, unsigned code, char *buf, size_t len);
+
+/*
+ * Cancel every pending branch but skip (§16.7 item 10, §16.10); a branch
+ * still resolving its next hop ends at once as a 487.  The caller settles.
+ */
 static void cancel_others(struct prx_call *c, const struct prx_branch *skip)
 {
 	for (unsigned i = 0; i < c->nbr; i++) {
 		struct prx_branch *b = &c->br[i];
+		if (b != skip && !b->code && b->q) {
+			dns_cancel(b->q);
+			b->q = NULL;
+			branch_done(b, 487, NULL, 0);
+			continue;
+		}
 		if (b == skip || b->code || !b->ct)
 			continue;
 		int err = tsx_cancel(b->ct, NULL, NULL);
@@ -252,6 +268,8 @@ static void on_2xx(struct prx_branch *b, struct msg *resp, const struct tp_rx *r
 	}
 }
 
+static bool next_dest(struct prx_branch *b, unsigned code, bool synthesised);
+
 /* A response of a branch (§16.7). */
 static void on_response(struct tsx *t, struct msg *resp, const struct tp_rx *rx, void *arg)
 {
@@ -262,6 +280,8 @@ static void on_response(struct tsx *t, struct msg *resp, const struct tp_rx *rx,
 		return;
 	if (!rx || !resp) {
 		/* synthesised by the layer: 408 on timeout, 503 on a transport error */
+		if (code >= 200 && next_dest(b, code == 408 ? 408 : 503, true))
+			return;
 		if (code >= 200) {
 			branch_done(b, code == 408 ? 408 : 503, NULL, 0);
 			settle(c);
@@ -279,6 +299,8 @@ static void on_response(struct tsx *t, struct msg *resp, const struct tp_rx *rx,
 			loop_timer_start(c->loop, &b->timer_c, c->p->timer_c_ms, on_timer_c, b);
 		return;
 	}
+	if (code == 503 && next_dest(b, code, false))
+		return;
 	if (code < 300) {
 		on_2xx(b, resp, rx);
 		branch_done(b, code, NULL, 0);
@@ -293,35 +315,22 @@ static void on_response(struct tsx *t, struct msg *resp, const struct tp_rx *rx,
 }
 
 /*
- * Build and send the forwarded request (§16.6) to one target on a new
- * branch.  A failure ends the branch at once (502 for a host name, 500).
+ * Build and send the forwarded request (§16.6) for branch b to d.  A
+ * failure ends the branch at once (500); the caller settles.
  */
-static void forward(struct prx_call *c, const char *contact, const char *path)
+static void send_branch(struct prx_branch *b, const struct tp_dest *d)
 {
+	struct prx_call *c = b->c;
 	struct msg *m = &c->m;
-	struct prx_branch *b = &c->br[c->nbr++];
-	b->c = c;
-	loop_timer_init(&b->timer_c);
 	struct tsx_layer *l = tsx_layer_of(c->st);
-	struct tp_dest d;
-	int err = l ? prx_request_dest(m, c->flags & PRX_POP_ROUTE, path, contact,
-				       c->hop[0] ? c->hop : NULL, &d)
-		    : ESRCH;
-	if (err) {
-		log_info("event=no-next-hop err=%d", err);
-		branch_done(b, err == EHOSTUNREACH ? 502 : 500, NULL, 0);
-		return;
-	}
 	struct prx_edits es = {.n = 0};
 	struct prx_fwd_text tx;
-	err = prx_request_edits(c, l, &d, contact, path, &es, &tx);
-	if (m->method == MSG_METHOD_INVITE && !tsx_last_code(c->st))
-		prx_respond(c->st, 100, NULL, NULL); /* §16.2: now, the callee may be slow */
+	int err = l ? prx_request_edits(c, l, d, b->contact, b->path, &es, &tx) : ESRCH;
 	size_t cap = m->len + EXTRA_CAP;
 	char *out = err ? NULL : malloc(cap);
 	long n = out ? prx_edit_apply(m->buf, m->len, &es, out, cap) : -1;
 	if (n > 0) /* our Via is in: its branch carries the loop-detection hash */
-		err = tsx_request(&b->ct, l, &d, out, (size_t)n, 0, on_response, b);
+		err = tsx_request(&b->ct, l, d, out, (size_t)n, 0, on_response, b);
 	free(out);
 	if (n <= 0 || err) {
 		log_info("event=forward-failed err=%d", err);
@@ -330,6 +339,78 @@ static void forward(struct prx_call *c, const char *contact, const char *path)
 	}
 	if (m->method == MSG_METHOD_INVITE)
 		loop_timer_start(c->loop, &b->timer_c, c->p->timer_c_ms, on_timer_c, b);
+}
+
+/* RFC 3263 answered for branch b: try its first destination, or end it (502, 504). */
+static void on_resolved(int err, const struct dns_target *t, unsigned n, void *arg)
+{
+	struct prx_branch *b = arg;
+	struct prx_call *c = b->c;
+	b->q = NULL;
+	if (!err && n && (b->alt = malloc(n * sizeof(*b->alt))) != NULL) {
+		for (unsigned i = 0; i < n; i++)
+			b->alt[i] = t[i].dest;
+		b->nalt = n;
+		b->ialt = 0;
+		send_branch(b, &b->alt[0]);
+	} else {
+		log_info("event=next-hop-unresolved err=%d", err);
+		/* §21.5.3 / §21.5.5: no server found, or the DNS did not answer in time */
+		branch_done(b, err == ETIMEDOUT ? 504 : err == ENOMEM ? 500 : 502, NULL, 0);
+	}
+	settle(c);
+}
+
+/*
+ * RFC 3263 §4.3: a branch whose destination timed out, failed at the
+ * transport or answered 503 goes on to the next destination of its host
+ * (unless the call is cancelled or answered).  True when it did.
+ */
+static bool next_dest(struct prx_branch *b, unsigned code, bool synthesised)
+{
+	struct prx_call *c = b->c;
+	if ((code != 503 && !(code == 408 && synthesised)) || !b->alt ||
+	    b->ialt + 1 >= b->nalt || c->cancelled || c->answered || c->six)
+		return false;
+	log_info("event=next-destination code=%u", code);
+	branch_drop(b);
+	send_branch(b, &b->alt[++b->ialt]);
+	settle(c);
+	return true;
+}
+
+/*
+ * Start a branch towards one target (§16.6): its destination at once for a
+ * numeric host, else after RFC 3263.  A failure ends the branch at once (502
+ * for a host name without DNS, 500); the caller settles.
+ */
+static void forward(struct prx_call *c, const char *contact, const char *path)
+{
+	struct msg *m = &c->m;
+	struct prx_branch *b = &c->br[c->nbr++];
+	b->c = c;
+	b->contact = contact;
+	b->path = path;
+	loop_timer_init(&b->timer_c);
+	struct tsx_layer *l = tsx_layer_of(c->st);
+	struct tp_dest d;
+	struct prx_dns_req dr;
+	int err = l ? prx_request_dest(m, c->flags & PRX_POP_ROUTE, path, contact,
+				       c->hop[0] ? c->hop : NULL, &d, &dr)
+		    : ESRCH;
+	if (m->method == MSG_METHOD_INVITE && l && !tsx_last_code(c->st))
+		prx_respond(c->st, 100, NULL, NULL); /* §16.2: now, the callee may be slow */
+	struct dns *dns = err == EHOSTUNREACH && c->p->dns ? c->p->dns(l, c->p->dns_arg) : NULL;
+	if (dns)
+		err = dns_resolve(dns, &dr.req, on_resolved, b, &b->q);
+	if (dns && !err)
+		return;
+	if (err) {
+		log_info("event=no-next-hop err=%d", err);
+		branch_done(b, err == EHOSTUNREACH ? 502 : 500, NULL, 0);
+		return;
+	}
+	send_branch(b, &d);
 }
 
 /* Start a branch for every target of the next q-group (§16.6: parallel within a q). */
@@ -493,6 +574,7 @@ int prx_cancel(struct tsx *inv)
 	if (c->nbr) {
 		c->cancelled = true; /* §16.10: every pending branch, no new ones */
 		cancel_others(c, NULL);
+		settle(c); /* branches still resolving ended at once */
 	} else if (!c->cancelled) {
 		c->cancelled = true; /* the lookup runs: its result is dropped */
 		prx_respond(c->st, 487, NULL, NULL);

@@ -43,30 +43,43 @@ static struct span first_elem(const char *s, size_t len)
 }
 
 /*
- * The next hop of URI u (§16.6 item 7, without RFC 3263: numeric hosts
- * only): its host and port, transport from ;transport= (default UDP).
- * Returns 0, EHOSTUNREACH (a host name: no DNS yet) or EINVAL.
+ * The next hop of URI u (§16.6 item 7): its host and port, transport from
+ * ;transport= (default UDP).  Returns 0, EHOSTUNREACH for a host name (with
+ * *dr filled for RFC 3263 when dr is not NULL) or EINVAL.
  */
-static int uri_dest(const char *buf, const struct msg_uri *u, struct tp_dest *d)
+static int uri_dest(const char *buf, const struct msg_uri *u, struct tp_dest *d,
+		    struct prx_dns_req *dr)
 {
 	memset(d, 0, sizeof(*d));
 	if (u->scheme != MSG_URI_SIP && u->scheme != MSG_URI_SIPS)
 		return EINVAL;
 	d->proto = u->scheme == MSG_URI_SIPS ? TP_TLS : TP_UDP;
 	struct span tr;
-	if (msg_param_get(buf, u->params, "transport", &tr)) {
+	bool given = msg_param_get(buf, u->params, "transport", &tr);
+	if (given) {
 		d->proto = tp_proto_from_token(buf + tr.off, tr.len);
 		if (!d->proto)
 			return EINVAL;
 	}
-	if (u->host_type != MSG_HOST_IPV4 && u->host_type != MSG_HOST_IPV6)
+	if (u->host_type != MSG_HOST_IPV4 && u->host_type != MSG_HOST_IPV6) {
+		if (!dr)
+			return EHOSTUNREACH;
+		if (!u->host.len || u->host.len > DNS_MAX_NAME)
+			return EINVAL;
+		memcpy(dr->host, buf + u->host.off, u->host.len);
+		dr->host[u->host.len] = 0;
+		dr->req = (struct dns_req){.host = dr->host,
+					   .port = u->port,
+					   .proto = given ? d->proto : -1,
+					   .sips = u->scheme == MSG_URI_SIPS};
 		return EHOSTUNREACH;
+	}
 	uint16_t port = u->port ? u->port : (d->proto == TP_TLS ? 5061 : 5060);
 	return tp_addr_set(&d->addr, buf + u->host.off, u->host.len, port);
 }
 
 int prx_request_dest(struct msg *m, bool skip, const char *path, const char *contact,
-		     const char *hop, struct tp_dest *d)
+		     const char *hop, struct tp_dest *d, struct prx_dns_req *dr)
 {
 	struct msg_nameaddr na;
 	struct msg_uri u;
@@ -74,7 +87,7 @@ int prx_request_dest(struct msg *m, bool skip, const char *path, const char *con
 		struct span s = first_elem(path, strlen(path));
 		if (msg_nameaddr_parse(path, s, &na))
 			return EINVAL;
-		return uri_dest(path, &na.uri, d);
+		return uri_dest(path, &na.uri, d, dr);
 	}
 	const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_ROUTE);
 	if (h && skip)
@@ -82,20 +95,20 @@ int prx_request_dest(struct msg *m, bool skip, const char *path, const char *con
 	if (h) {
 		if (msg_nameaddr_parse(m->buf, h->value, &na))
 			return EINVAL;
-		return uri_dest(m->buf, &na.uri, d);
+		return uri_dest(m->buf, &na.uri, d, dr);
 	}
 	if (contact) {
 		if (msg_uri_parse(contact, (struct span){0, (uint32_t)strlen(contact)}, &u))
 			return EINVAL;
-		return uri_dest(contact, &u, d);
+		return uri_dest(contact, &u, d, dr);
 	}
 	if (hop) {
 		if (msg_uri_parse(hop, (struct span){0, (uint32_t)strlen(hop)}, &u))
 			return EINVAL;
-		return uri_dest(hop, &u, d);
+		return uri_dest(hop, &u, d, dr);
 	}
 	const struct msg_uri *ru = msg_ruri(m);
-	return ru ? uri_dest(m->buf, ru, d) : EINVAL;
+	return ru ? uri_dest(m->buf, ru, d, dr) : EINVAL;
 }
 
 /*
@@ -233,7 +246,7 @@ void prx_ack(struct tsx_layer *l, struct tp_rx *rx, unsigned flags)
 	struct tp *tp = tsx_layer_tp(l);
 	bool pop = flags & PRX_POP_ROUTE;
 	struct tp_dest d;
-	if (prx_request_dest(m, pop, NULL, NULL, NULL, &d))
+	if (prx_request_dest(m, pop, NULL, NULL, NULL, &d, NULL))
 		return;
 	char via[160], mf[8], up[512];
 	struct prx_edits es = {.n = 0};

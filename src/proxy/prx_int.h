@@ -35,6 +35,8 @@ struct prx {
 	struct auth *auth;  /* PRX_AUTH: NULL lets every request pass */
 	const char *realm;  /* NULL: the From host */
 	unsigned algs;	    /* digest algorithms offered, PRX_ALG bits (0: all) */
+	struct dns *(*dns)(struct tsx_layer *l, void *arg); /* RFC 3263; NULL: none */
+	void *dns_arg;
 	pthread_mutex_t mu; /* guards calls */
 	struct list calls;  /* in flight, for prx_free after the layers are gone */
 };
@@ -49,6 +51,11 @@ struct prx_branch {
 	unsigned code;		   /* final response (or 408 of Timer C), 0: pending */
 	char *chal;		   /* its 401/407's challenge lines (malloc), or NULL */
 	size_t chal_len;
+	const char *contact, *path; /* its target (strings of c->tg), or NULL */
+	/* RFC 3263: the query in flight, then the destinations in order (malloc) */
+	struct dns_query *q;
+	struct tp_dest *alt;
+	unsigned nalt, ialt; /* destinations, the one tried now */
 };
 
 /* A target of the request: a binding, or the Request-URI/Route (contact NULL). */
@@ -109,14 +116,21 @@ struct prx_fwd_text {
 	char push[MSG_MAX_LINE]; /* the Request-URI pushed behind a strict router's route */
 };
 
+/* What RFC 3263 is asked for a next hop named by a host name. */
+struct prx_dns_req {
+	struct dns_req req;
+	char host[DNS_MAX_NAME + 1];
+};
+
 /*
  * The destination of request m (§16.6 items 6-7): the first of path, the
  * next Route (after ours when skip), contact, hop (a static route), the
- * Request-URI.  Numeric hosts only.  Returns 0, EHOSTUNREACH (a host name:
- * no DNS yet) or EINVAL.
+ * Request-URI.  Returns 0 with *d for a numeric host, EHOSTUNREACH for a
+ * host name (then *dr, when not NULL, says what to resolve, RFC 3263 §4),
+ * or EINVAL.
  */
 int prx_request_dest(struct msg *m, bool skip, const char *path, const char *contact,
-		     const char *hop, struct tp_dest *d);
+		     const char *hop, struct tp_dest *d, struct prx_dns_req *dr);
 
 /*
  * The edits that make the forwarded request out of c's (§16.6 items 1-8)
