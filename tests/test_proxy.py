@@ -524,6 +524,9 @@ def relay_checks(c):
                     len(hdr_lines(fwd, "Record-Route")) == 1 and len(hdr_lines(fwd, "Via")) == 2,
                     "relay: the routed INVITE keeps its Request-URI, Max-Forwards 69, our "
                     "Record-Route and Via", fwd[:600])
+            c.check(fwd and not hdr_lines(fwd, "Proxy-Authorization"),
+                    "relay: the credentials for our realm are consumed, not forwarded (§22.3)",
+                    fwd[:600])
             # bob registers (401 digest) with the fake callee as contact
             reg = register_msg(srv.port, "bob", uas.port)
             code, r = sip_exchange(srv.port, reg)
@@ -821,6 +824,27 @@ def register_msg(port, user, cport, hdrs=""):
                                            user, cport, hdrs)).encode()
 
 
+def portless_checks(c, srv):
+    """A user's URI without a port names the domain, as the AOR the registrar
+    stored does, whatever port ringletd listens on; with another port it is
+    some other host's address, not ours."""
+    uas = AnswerUas(486)
+    try:
+        code = register(srv.port, "nport", "sip:nport@127.0.0.1:%d" % uas.port)
+        c.check(code == 200, "port-less AOR: nport@127.0.0.1 registered (%s)" % code)
+        code, _ = sip_exchange(srv.port, req_msg("sip:nport@127.0.0.1", "sip:caller@127.0.0.1"),
+                               timeout=4.0)
+        c.check(code == 486 and len(uas.requests("INVITE")) == 1,
+                "port-less AOR: INVITE sip:nport@127.0.0.1 reaches the binding, 486 back "
+                "(%s, %d INVITEs)" % (code, len(uas.requests("INVITE"))), srv.tail())
+        code, _ = sip_exchange(srv.port, req_msg("sip:nport@127.0.0.1:%d" % rtest.free_port(),
+                                                 "sip:caller@far.example"), timeout=4.0)
+        c.check(code == 403 and len(uas.requests("INVITE")) == 1,
+                "a user URI with another port is not ours: foreign caller gets 403 (%s)" % code)
+    finally:
+        uas.close()
+
+
 def main():
     c = rtest.Checks()
     with rtest.Server(workers=2) as srv:
@@ -836,6 +860,7 @@ def main():
         loop_checks(c, srv)
         challenge_merge_checks(c, srv)
         message_checks(c, srv)
+        portless_checks(c, srv)
         code = invite(srv.port, "nobody")
         c.check(code == 404, "INVITE to an unknown user without bindings: 404 (%s)" % code)
         c.check(srv.stop() == 0, "ringletd exits 0 on SIGTERM", srv.tail())

@@ -352,7 +352,7 @@ static void foreign(const struct rd_core *c, struct tsx *t, struct tp_rx *rx, bo
 static bool role_ok(struct tsx *t, struct msg *m, bool fwd)
 {
 	struct msg_verdict v;
-	bool ok = msg_role_verdict(m, fwd ? MSG_V_PROXY : 0, NULL, &v);
+	bool ok = msg_role_verdict(m, fwd ? MSG_V_PROXY | MSG_V_FORWARD : 0, NULL, &v);
 	if ((ok || v.status == 420) && fwd && m->method != MSG_METHOD_CANCEL &&
 	    prx_looped(t, m)) {
 		respond(t, 482, NULL, NULL); /* item 4 comes before item 5's 420 */
@@ -427,8 +427,11 @@ static void on_request(struct tsx *t, struct tp_rx *rx, void *arg)
 	 * or gets a 302 with its bindings when its domain is in redirect
 	 * mode; anything for elsewhere follows the relay rules (foreign).
 	 */
+	/* a user's URI without a port names the domain, as the registrar's AORs do
+	 * (§10.3: the host is the domain, whatever port we listen on); with a port
+	 * it names one host:port, which must be ours (a contact elsewhere is not) */
 	bool ours = ru && (ru->scheme == MSG_URI_SIP || ru->scheme == MSG_URI_SIPS) &&
-		    host_is_self(c, m->buf, ru, false);
+		    host_is_self(c, m->buf, ru, ru->has_user && !ru->port);
 	/* §22.3: our users authenticate (the proxy ignores it with --auth off) */
 	unsigned auth = from_ours(c, m) && !trusted(c, &rx->src) && !(to && to->has_tag)
 			    ? PRX_AUTH

@@ -249,6 +249,8 @@ struct msg_verdict {
 			    server needs to route and answer */
 #define MSG_V_PROXY 0x02 /* also give role verdicts: 483 for Max-Forwards 0 and
 			    420 for Proxy-Require */
+#define MSG_V_FORWARD 0x04 /* the request is forwarded, not consumed here: Require
+			      is for the UAS, a proxy does not check it (§16.3) */
 
 /*
  * Check a parsed message (RFC 3261 §8.2, §16.3, §18.3): version (505),

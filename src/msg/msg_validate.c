@@ -198,7 +198,7 @@ static bool check_role(struct msg *m, unsigned flags, const char *const *support
 		return false;
 	if (supported == NULL)
 		supported = msg_supported_default;
-	if (check_tags(m, MSG_HDR_REQUIRE, supported, v))
+	if (!(flags & MSG_V_FORWARD) && check_tags(m, MSG_HDR_REQUIRE, supported, v))
 		return true;
 	if ((flags & MSG_V_PROXY) && check_tags(m, MSG_HDR_PROXY_REQUIRE, supported, v))
 		return true;

@@ -12,7 +12,7 @@
 
 #include "ringlet/msg.h"
 
-#define PRX_MAX_EDITS 12
+#define PRX_MAX_EDITS 16
 
 /* A replacement of buf[off, off+len) by s[0, slen) (len 0: an insertion). */
 struct prx_edit {

@@ -208,6 +208,34 @@ static int route_edits(struct prx_call *c, bool retarget, struct prx_edits *es,
 				  tx->push, (size_t)w);
 }
 
+/*
+ * The credentials we checked (Proxy-Authorization for our realm, §22.3) are
+ * ours: not passed on, so the next hops never see our users' digests.  At
+ * most PRX_CRED_MAX of them are removed; credentials for other realms stay.
+ */
+#define PRX_CRED_MAX 2
+static int consume_credentials(const struct prx_call *c, struct prx_edits *es)
+{
+	const struct msg *m = &c->m;
+	unsigned n = 0;
+	int err = 0;
+	if (!(c->flags & PRX_AUTH) || !c->realm[0])
+		return 0;
+	for (const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_PROXY_AUTHORIZATION);
+	     h && n < PRX_CRED_MAX; h = msg_hdr_next(m, h)) {
+		struct msg_auth a;
+		char realm[LOC_AOR_MAX];
+		if (msg_auth_parse(m->buf, h->value, &a))
+			continue;
+		int k = msg_qstr_copy(m->buf, a.realm, realm, sizeof(realm) - 1);
+		if (k < 0 || (size_t)k != strlen(c->realm) || memcmp(realm, c->realm, (size_t)k))
+			continue;
+		err |= prx_edit_remove(es, m, h, h);
+		n++;
+	}
+	return err;
+}
+
 int prx_request_edits(struct prx_call *c, struct tsx_layer *l, const struct tp_dest *d,
 		      const char *contact, const char *path, struct prx_edits *es,
 		      struct prx_fwd_text *tx)
@@ -237,6 +265,7 @@ int prx_request_edits(struct prx_call *c, struct tsx_layer *l, const struct tp_d
 	}
 	err |= edit_max_forwards(es, m, tx->mf, sizeof(tx->mf));
 	err |= route_edits(c, contact || (path && path[0]), es, tx);
+	err |= consume_credentials(c, es);
 	return err ? EINVAL : 0;
 }
 

@@ -201,6 +201,10 @@ static const struct vcase vcases[] = {
     {"OPTIONS sip:a@b SIP/2.0", "Require: foo\n-Max-Forwards\nMax-Forwards: 0", MSG_V_PROXY, 483,
      false, ANY, NULL},
     {"OPTIONS sip:a@b SIP/2.0", "Require: foo", 0, 420, false, MSG_HDR_REQUIRE, "Bad Extension"},
+    /* forwarded: Require is the UAS's (§16.3), Proxy-Require still ours */
+    {"OPTIONS sip:a@b SIP/2.0", "Require: foo", MSG_V_PROXY | MSG_V_FORWARD, 0, false, ANY, NULL},
+    {"OPTIONS sip:a@b SIP/2.0", "Require: foo\nProxy-Require: bar", MSG_V_PROXY | MSG_V_FORWARD,
+     420, false, MSG_HDR_PROXY_REQUIRE, NULL},
     {"ACK sip:a@b SIP/2.0", "Require: foo", V_AP, 0, false, ANY, NULL},
     {"CANCEL sip:a@b SIP/2.0", "Require: foo\nProxy-Require: bar", V_AP, 0, false, ANY, NULL},
     {"OPTIONS sip:a@b SIP/2.0", "Proxy-Require: foo", MSG_V_ALL, 0, false, ANY, NULL},
