@@ -493,7 +493,7 @@ static void on_stray_request(struct tsx_layer *l, struct tp_rx *rx, void *arg)
 	const struct rd_core *c = arg;
 	struct msg *m = &rx->msg;
 	if (m->method == MSG_METHOD_ACK && route_is_self(c, m))
-		prx_ack(l, rx, PRX_POP_ROUTE);
+		prx_ack(c->prx, l, rx, PRX_POP_ROUTE);
 }
 
 /* 2xx retransmissions and other forks' 2xx (§16.7 step 5). */

@@ -128,9 +128,10 @@ int prx_cancel(struct tsx *inv);
  * l statelessly (§16.11): with PRX_POP_ROUTE our Route entry is removed,
  * Max-Forwards decremented, the upstream Via given received/rport (§18.2.1,
  * RFC 3581), a Via of ours added, sent to the next Route or the
- * Request-URI.  Dropped when that is not possible.
+ * Request-URI (a host name: to the first destination RFC 3263 gives, with
+ * p's resolver).  Dropped when that is not possible.
  */
-void prx_ack(struct tsx_layer *l, struct tp_rx *rx, unsigned flags);
+void prx_ack(struct prx *p, struct tsx_layer *l, struct tp_rx *rx, unsigned flags);
 
 /*
  * A response no client transaction matched (2xx retransmissions, other

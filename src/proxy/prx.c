@@ -38,6 +38,7 @@ int prx_alloc(struct prx **out, const struct prx_conf *conf)
 	p->dns = conf->dns;
 	p->dns_arg = conf->dns_arg;
 	list_init(&p->calls);
+	list_init(&p->acks);
 	*out = p;
 	return 0;
 }
@@ -80,6 +81,7 @@ void prx_free(struct prx *p)
 	struct list_node *n;
 	while ((n = list_pop_front(&p->calls)))
 		call_free(LIST_ENTRY(n, struct prx_call, node), false);
+	prx_ack_waits_free(p);
 	pthread_mutex_destroy(&p->mu);
 	mem_deref(p);
 }

@@ -269,32 +269,99 @@ int prx_request_edits(struct prx_call *c, struct tsx_layer *l, const struct tp_d
 	return err ? EINVAL : 0;
 }
 
-void prx_ack(struct tsx_layer *l, struct tp_rx *rx, unsigned flags)
+/*
+ * Send ACK m (stateless, §16.11) to d: our Via, the upstream Via as up[0..ul)
+ * (received/rport, RFC 3581; ul <= 0: as it is), Max-Forwards decremented,
+ * our Route entry removed when pop.
+ */
+static void ack_send(struct tsx_layer *l, struct msg *m, const char *up, int ul, bool pop,
+		     const struct tp_dest *d)
 {
-	struct msg *m = &rx->msg;
-	struct tp *tp = tsx_layer_tp(l);
-	bool pop = flags & PRX_POP_ROUTE;
-	struct tp_dest d;
-	if (prx_request_dest(m, pop, NULL, NULL, NULL, &d, NULL))
-		return;
-	char via[160], mf[8], up[512];
+	char via[160], mf[8];
 	struct prx_edits es = {.n = 0};
-	int err = via_edit(&es, m, l, d.proto, NULL, via, sizeof(via));
-	/* the upstream Via gets received/rport as in a stateful forward (§18.2.1, RFC 3581) */
+	int err = via_edit(&es, m, l, d->proto, NULL, via, sizeof(via));
 	const struct msg_hdr *uv = msg_hdr_find(m, MSG_HDR_VIA);
-	int ul = uv ? tp_via_rewrite(rx, up, sizeof(up)) : -1;
-	if (ul > 0)
+	if (uv && ul > 0)
 		err |= prx_edit_add(&es, uv->value.off, uv->value.len, up, (size_t)ul);
 	err |= edit_max_forwards(&es, m, mf, sizeof(mf));
 	const struct msg_hdr *top = msg_hdr_find(m, MSG_HDR_ROUTE);
 	if (pop && top)
 		err |= prx_edit_remove(&es, m, top, top);
-	size_t cap = m->len + sizeof(via) + sizeof(up);
+	size_t cap = m->len + sizeof(via) + (ul > 0 ? (size_t)ul : 0);
 	char *out = err ? NULL : malloc(cap);
 	long n = out ? prx_edit_apply(m->buf, m->len, &es, out, cap) : -1;
-	if (n > 0 && tp_send(tp, &d, out, (size_t)n))
+	struct tp *tp = tsx_layer_tp(l);
+	if (n > 0 && tp_send(tp, d, out, (size_t)n))
 		log_debug("event=ack-send-failed");
 	free(out);
+}
+
+/* An ACK whose next hop is a host name, waiting for RFC 3263 (in p->acks). */
+struct prx_ack_wait {
+	struct list_node node;
+	struct prx *p;
+	struct tsx_layer *l;
+	bool pop;
+	int ul;
+	char up[512];
+	uint32_t len;
+	char buf[];
+};
+
+static void ack_resolved(int err, const struct dns_target *t, unsigned n, void *arg)
+{
+	struct prx_ack_wait *w = arg;
+	struct msg *m = malloc(sizeof(*m));
+	size_t used;
+	pthread_mutex_lock(&w->p->mu);
+	list_remove(&w->node);
+	pthread_mutex_unlock(&w->p->mu);
+	if (!err && n && m && msg_parse(m, w->buf, w->len, MSG_PARSE_DGRAM, &used) == 0)
+		ack_send(w->l, m, w->up, w->ul, w->pop, &t[0].dest);
+	else
+		log_info("event=ack-next-hop-unresolved err=%d", err);
+	free(m);
+	free(w);
+}
+
+void prx_ack_waits_free(struct prx *p)
+{
+	struct list_node *n;
+	while ((n = list_pop_front(&p->acks)))
+		free(LIST_ENTRY(n, struct prx_ack_wait, node));
+}
+
+void prx_ack(struct prx *p, struct tsx_layer *l, struct tp_rx *rx, unsigned flags)
+{
+	struct msg *m = &rx->msg;
+	bool pop = flags & PRX_POP_ROUTE;
+	struct tp_dest d;
+	struct prx_dns_req dr;
+	char up[512];
+	/* the upstream Via gets received/rport as in a stateful forward (§18.2.1, RFC 3581) */
+	int ul = msg_hdr_find(m, MSG_HDR_VIA) ? tp_via_rewrite(rx, up, sizeof(up)) : -1;
+	int err = prx_request_dest(m, pop, NULL, NULL, NULL, &d, &dr);
+	if (!err) {
+		ack_send(l, m, up, ul, pop, &d);
+		return;
+	}
+	struct dns *dns = err == EHOSTUNREACH && p->dns ? p->dns(l, p->dns_arg) : NULL;
+	struct prx_ack_wait *w = dns ? malloc(sizeof(*w) + m->len) : NULL;
+	if (!w)
+		return; /* no next hop: dropped (§16.11 leaves nothing to answer) */
+	*w = (struct prx_ack_wait){.p = p, .l = l, .pop = pop, .ul = ul, .len = m->len};
+	if (ul > 0)
+		memcpy(w->up, up, (size_t)ul);
+	memcpy(w->buf, m->buf, m->len);
+	pthread_mutex_lock(&p->mu);
+	list_push_back(&p->acks, &w->node);
+	pthread_mutex_unlock(&p->mu);
+	if (dns_resolve(dns, &dr.req, ack_resolved, w, NULL)) {
+		pthread_mutex_lock(&p->mu);
+		list_remove(&w->node);
+		pthread_mutex_unlock(&p->mu);
+		free(w);
+	}
 }
 
 /* Where a response goes after our Via: the next Via's received/rport or sent-by (§18.2.2). */

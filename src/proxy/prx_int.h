@@ -39,6 +39,7 @@ struct prx {
 	void *dns_arg;
 	pthread_mutex_t mu; /* guards calls */
 	struct list calls;  /* in flight, for prx_free after the layers are gone */
+	struct list acks;   /* ACKs waiting for RFC 3263 (prx_fwd.c) */
 };
 
 struct prx_call;
@@ -143,6 +144,9 @@ int prx_request_dest(struct msg *m, bool skip, const char *path, const char *con
 int prx_request_edits(struct prx_call *c, struct tsx_layer *l, const struct tp_dest *d,
 		      const char *contact, const char *path, struct prx_edits *es,
 		      struct prx_fwd_text *tx);
+
+/* Free the ACKs still waiting for RFC 3263 (prx_free: their resolvers are gone). */
+void prx_ack_waits_free(struct prx *p);
 
 /* ---- prx_auth.c ---- */
 
