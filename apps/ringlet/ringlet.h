@@ -12,4 +12,11 @@
 /* `ringlet parse [FILE|-]`: argv[0] is "parse". */
 int cmd_parse(int argc, char **argv);
 
+/* The UA verbs (cmd_ua.c): argv[0] is the verb. */
+int cmd_register(int argc, char **argv);
+int cmd_call(int argc, char **argv);
+int cmd_answer(int argc, char **argv);
+int cmd_message(int argc, char **argv);
+int cmd_options(int argc, char **argv);
+
 #endif
