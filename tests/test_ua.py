@@ -18,6 +18,10 @@ digest auth on (users provisioned in SQLite) and other ringlet processes.
      to `ringlet call` (tests/sipp/ua_*.xml).
   5. RFC 3263: a dnsmasq on a loopback port serves SRV and A records; options
      and a call to sip:bob@ringlet.test reach the UA they name.
+  6. in-dialog requests to host names: a scripted callee answers with a
+     Record-Route or a Contact naming rr.ringlet.test / peer.ringlet.test
+     with ;transport=tcp: the ACK, re-INVITE and BYE are resolved through
+     dnsmasq and go over TCP, each with a TCP Via.
 
 Everything runs on 127.0.0.1; every wait is bounded; every process is
 killed in `finally`.
@@ -25,7 +29,9 @@ killed in `finally`.
 import json
 import math
 import os
+import random
 import re
+import select
 import shutil
 import signal
 import socket
@@ -33,6 +39,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import wave
 
@@ -455,6 +462,110 @@ def test_stray(c, tmp):
     c.check(a.wait() == 0, "answer exits 0 on SIGINT", a.detail())
 
 
+class Callee:
+    """A scripted SIP callee on UDP and TCP port self.port of 127.0.0.1: answers INVITE
+    (initial or re-INVITE) with 200 and SDP, BYE and others with 200; its 200 to the
+    initial INVITE carries Contact: <contact> and, if given, Record-Route: <rr>. Every
+    request is kept as (transport, bytes). It stops by itself after 20 s."""
+
+    def __init__(self, contact, rr=None):
+        self.port = rtest.free_port()
+        self.contact = contact.replace("PORT", str(self.port))
+        self.rr = rr.replace("PORT", str(self.port)) if rr else None
+        self.reqs = []
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", self.port))
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.tcp.bind(("127.0.0.1", self.port))
+        self.tcp.listen(4)
+        self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # media sink
+        self.rtp.bind(("127.0.0.1", 0))
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join(5)
+        for s in (self.udp, self.tcp, self.rtp):
+            s.close()
+
+    def run(self):
+        conns = {}
+        deadline = time.monotonic() + 20
+        while not self.stopped.is_set() and time.monotonic() < deadline:
+            r, _, _ = select.select([self.udp, self.tcp, self.rtp] + list(conns), [], [], 0.1)
+            for s in r:
+                if s is self.rtp:
+                    s.recv(65536)
+                elif s is self.udp:
+                    data, addr = s.recvfrom(65536)
+                    self.handle("udp", data, lambda b, a=addr: self.udp.sendto(b, a))
+                elif s is self.tcp:
+                    conn, _ = s.accept()
+                    conns[conn] = b""
+                else:
+                    d = s.recv(65536)
+                    if not d:
+                        s.close()
+                        del conns[s]
+                        continue
+                    conns[s] = self.frames(s, conns[s] + d)
+        for s in conns:
+            s.close()
+
+    def frames(self, s, buf):
+        """Handle every whole message in a TCP stream buffer; returns the rest."""
+        while b"\r\n\r\n" in buf:
+            head = buf.split(b"\r\n\r\n", 1)[0]
+            m = re.search(rb"\r\n(?:Content-Length|l)\s*:\s*(\d+)", head, re.I)
+            need = len(head) + 4 + (int(m.group(1)) if m else 0)
+            if len(buf) < need:
+                break
+            self.handle("tcp", buf[:need], s.sendall)
+            buf = buf[need:]
+        return buf
+
+    def handle(self, proto, msg, send):
+        if msg.startswith(b"SIP/2.0 "):
+            return
+        self.reqs.append((proto, msg))
+        method = msg.split(b" ", 1)[0]
+        if method == b"ACK":
+            return
+        lines = msg.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+        keep = [ln for ln in lines if re.match(rb"(Via|From|To|Call-ID|CSeq)\s*:", ln, re.I)]
+        initial = False
+        for i, ln in enumerate(keep):
+            if re.match(rb"To\s*:", ln, re.I) and b";tag=" not in ln:
+                keep[i] = ln + b";tag=callee%x" % random.getrandbits(32)
+                initial = True
+        body = b""
+        if method == b"INVITE":
+            if initial and self.rr:
+                keep.append(b"Record-Route: <%s>" % self.rr.encode())
+            keep.append(b"Contact: <%s>" % self.contact.encode())
+            d = b"a=recvonly\r\n" if b"a=sendonly" in msg else b""
+            body = (b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                    b"t=0 0\r\nm=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n%s" %
+                    (self.rtp.getsockname()[1], d))
+            keep.append(b"Content-Type: application/sdp")
+        keep.append(b"Content-Length: %d" % len(body))
+        send(b"SIP/2.0 200 OK\r\n" + b"\r\n".join(keep) + b"\r\n\r\n" + body)
+
+    def after_invite(self):
+        """[(transport, method, Request-URI, top Via, Route values)] after the first INVITE."""
+        out = []
+        for proto, m in self.reqs[1:]:
+            head = m.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+            first = head.split("\r\n", 1)[0].split(" ")
+            via = re.search(r"\r\n(?:Via|v)\s*:\s*([^\r]*)", head, re.I)
+            routes = re.findall(r"\r\nRoute\s*:\s*([^\r]*)", head, re.I)
+            out.append((proto, first[0], first[1], via.group(1) if via else "", routes))
+        return out
+
+
 def dnsmasq(tmp, records):
     """dnsmasq on a loopback port answering only records (no upstream); (process, port)."""
     port = rtest.free_port()
@@ -501,11 +612,72 @@ def test_dns(c, tmp):
     dns.wait()
 
 
+def test_dialog_dns_tcp(c, tmp):
+    """In-dialog requests whose hop is a host name (RFC 3263, like the initial request's)
+    and says ;transport=tcp: resolved through dnsmasq, sent over TCP with a TCP Via."""
+    dns, dport = dnsmasq(tmp, ["--local=/ringlet.test/", "--log-queries", "--log-facility=-",
+                               "--host-record=rr.ringlet.test,127.0.0.1",
+                               "--host-record=peer.ringlet.test,127.0.0.1"])
+    dflag = ["--dns", "127.0.0.1:%d" % dport]
+    # 1. the route set's first entry (Record-Route) is a name, with ;transport=tcp
+    cal = Callee("sip:callee@peer.ringlet.test:PORT",
+                 rr="sip:rr.ringlet.test:PORT;transport=tcp;lr")
+    try:
+        call = UA(tmp, "call-rr-dns", "call", "sip:callee@127.0.0.1:%d" % cal.port,
+                  "--duration", "1.2", "--hold-after", "0.4", "-v", *dflag)
+        rc = call.wait(10)
+    finally:
+        cal.stop()
+    t = call.text()
+    c.check(rc == 0 and "media changed: sendonly" in t and "ended: BYE sent" in t,
+            "Record-Route <sip:rr.ringlet.test:P;transport=tcp;lr>: answered, re-INVITE "
+            "accepted, BYE answered, exit 0", call.detail())
+    got = cal.after_invite()
+    rr = "<sip:rr.ringlet.test:%d;transport=tcp;lr>" % cal.port
+    want = ["ACK", "INVITE", "ACK", "BYE"]
+    c.check(cal.reqs[:1] and cal.reqs[0][0] == "udp" and [g[1] for g in got] == want and
+            all(g[0] == "tcp" and g[3].startswith("SIP/2.0/TCP ") and g[4] == [rr] and
+                g[2] == "sip:callee@peer.ringlet.test:%d" % cal.port for g in got),
+            "INVITE over UDP; ACK, re-INVITE, ACK, BYE to rr.ringlet.test over TCP, each with "
+            "a TCP Via and Route: %s" % rr, got)
+    # 2. no route set: the remote target (Contact) is a name, with ;transport=tcp
+    cal = Callee("sip:callee@peer.ringlet.test:PORT;transport=tcp")
+    try:
+        call = UA(tmp, "call-contact-dns", "call", "sip:callee@127.0.0.1:%d" % cal.port,
+                  "--duration", "0.5", "-v", *dflag)
+        rc = call.wait(10)
+    finally:
+        cal.stop()
+    c.check(rc == 0 and "ended: BYE sent" in call.text(),
+            "Contact <sip:callee@peer.ringlet.test:P;transport=tcp>: answered, BYE answered, "
+            "exit 0", call.detail())
+    got = cal.after_invite()
+    c.check([g[1] for g in got] == ["ACK", "BYE"] and
+            all(g[0] == "tcp" and g[3].startswith("SIP/2.0/TCP ") and not g[4] and
+                g[2] == "sip:callee@peer.ringlet.test:%d;transport=tcp" % cal.port
+                for g in got),
+            "ACK and BYE to peer.ringlet.test over TCP with a TCP Via, no Route", got)
+    dns.terminate()
+    dns.wait()
+    with open(os.path.join(tmp, "dnsmasq-%d" % dport, "out"), "rb") as f:
+        log = f.read().decode("utf-8", "replace")
+    c.check(re.search(r"query\[A\] rr\.ringlet\.test from 127\.0\.0\.1", log) and
+            re.search(r"query\[A\] peer\.ringlet\.test from 127\.0\.0\.1", log),
+            "dnsmasq was asked for rr.ringlet.test and peer.ringlet.test", log[-800:])
+
+
 def test_usage(c, tmp):
     for args, what in ((["call"], "call without URI"), (["register"], "register without --user"),
                        (["answer", "--reject", "99"], "--reject 99"),
-                       (["options", "sip:127.0.0.1:9", "--ring", "1"], "--ring on options")):
-        p = subprocess.run([rtest.RINGLET] + args, capture_output=True, text=True, timeout=10)
+                       (["options", "sip:127.0.0.1:9", "--ring", "1"], "--ring on options"),
+                       (["register", "--user", "a@127.0.0.1", "--expires", "0"],
+                        "register --expires 0, not a registration")):
+        try:
+            p = subprocess.run([rtest.RINGLET] + args, capture_output=True, text=True,
+                               timeout=10)
+        except subprocess.TimeoutExpired as e:
+            c.check(False, "bad usage (%s): exit 2 with a reason (it ran on)" % what, e)
+            continue
         c.check(p.returncode == 2 and p.stderr.strip(), "bad usage (%s): exit 2 with a reason" %
                 what, p.stderr)
 
@@ -537,6 +709,8 @@ def main():
         test_sipp(c, tmp)
         kill_all()
         test_dns(c, tmp)
+        kill_all()
+        test_dialog_dns_tcp(c, tmp)
     finally:
         kill_all()
     print("test_ua: %.1f s" % (time.monotonic() - t0))

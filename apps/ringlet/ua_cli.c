@@ -82,10 +82,13 @@ static const char *const verb_names[] = {"", "register", "call", "answer", "mess
 
 static const char *const verb_usage[] = {
     "",
-    "register [--expires S]",
+    "register [--expires S]\n"
+    "  --expires S: the registration asked for, 1..2147483647 s (default 3600); it is\n"
+    "  refreshed until ringlet stops, which removes it (there is no --expires 0)",
     "call URI [--play WAV] [--record WAV] [--duration S] [--hold-after S [--hold-for S]]",
     "answer [--play WAV] [--record WAV] [--ring S] [--reject CODE] [--count N]\n"
-    "                      [--duration S] [--hold-after S [--hold-for S]] [--expires S]",
+    "                      [--duration S] [--hold-after S [--hold-for S]] [--expires S]\n"
+    "  --expires S (with --user): as for register, 1..2147483647 s, default 3600",
     "message URI TEXT",
     "options URI",
 };
@@ -158,7 +161,16 @@ static bool take(struct cli *c, int o, const char *a)
 		c->json = true;
 		break;
 	case O_EXPIRES:
-		ok = parse_uint(a, 0, 0x7fffffff, &c->expires);
+		/* 0 would mean "remove the binding at once" (§10.2.2), not "the default":
+		 * a registration of 0 s is refused rather than silently made 3600 s */
+		ok = parse_uint(a, 1, 0x7fffffff, &c->expires);
+		if (!ok && parse_uint(a, 0, 0, &c->expires)) {
+			fprintf(stderr,
+				"ringlet %s: --expires 0 is not a registration: give 1 or more "
+				"seconds (ringlet removes its binding when it stops)\n",
+				verb_names[c->verb]);
+			return false;
+		}
 		break;
 	case O_PLAY:
 		c->play = a;

@@ -146,9 +146,9 @@ static void lookup_done(int err, const struct dns_target *t, unsigned n, void *a
 	fn(err, err ? NULL : &t[0].dest, fa);
 }
 
-struct ua_lookup *ua_lookup(struct ua *u, const char *uri, ua_dest_fn *fn, void *arg)
+/* Resolve the host of URI s; proxy: the result is the outbound proxy's (kept). */
+static struct ua_lookup *lookup(struct ua *u, const char *s, bool proxy, ua_dest_fn *fn, void *arg)
 {
-	const char *s = u->has_proxy ? u->proxy_uri : uri;
 	struct msg_uri mu;
 	struct span v;
 	char host[DNS_MAX_NAME + 1];
@@ -166,12 +166,22 @@ struct ua_lookup *ua_lookup(struct ua *u, const char *uri, ua_dest_fn *fn, void 
 	struct ua_lookup *lk = calloc(1, sizeof(*lk));
 	if (!lk)
 		return NULL;
-	*lk = (struct ua_lookup){.ua = u, .proxy = u->has_proxy, .fn = fn, .arg = arg};
+	*lk = (struct ua_lookup){.ua = u, .proxy = proxy, .fn = fn, .arg = arg};
 	if (dns_resolve(u->dns, &req, lookup_done, lk, &lk->q)) {
 		free(lk);
 		return NULL;
 	}
 	return lk;
+}
+
+struct ua_lookup *ua_lookup(struct ua *u, const char *uri, ua_dest_fn *fn, void *arg)
+{
+	return lookup(u, u->has_proxy ? u->proxy_uri : uri, u->has_proxy, fn, arg);
+}
+
+struct ua_lookup *ua_lookup_uri(struct ua *u, const char *uri, ua_dest_fn *fn, void *arg)
+{
+	return lookup(u, uri, false, fn, arg);
 }
 
 void ua_lookup_cancel(struct ua_lookup *lk)

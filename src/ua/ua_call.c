@@ -37,6 +37,7 @@ struct ua_call *ua_call_new(struct ua *u, bool uac, const struct ua_media_conf *
 	loop_timer_init(&c->ring);
 	loop_timer_init(&c->rexmit);
 	loop_timer_init(&c->reap);
+	list_init(&c->pend);
 	if (mc) {
 		c->play = dup_opt(mc->play, &fail);
 		c->record = dup_opt(mc->record, &fail);
@@ -54,8 +55,7 @@ struct ua_call *ua_call_new(struct ua *u, bool uac, const struct ua_media_conf *
 	return c;
 }
 
-/* Let go of a transaction: no more callbacks, and it no longer points to its call. */
-static void drop_tsx(struct tsx **t)
+void ua_tsx_drop(struct tsx **t)
 {
 	if (*t) {
 		tsx_set_user(*t, NULL);
@@ -73,10 +73,11 @@ void ua_call_free(struct ua_call *c)
 	loop_timer_cancel(&c->reap);
 	ua_lookup_cancel(c->lk);
 	c->lk = NULL;
-	drop_tsx(&c->inv);
-	drop_tsx(&c->bye);
-	drop_tsx(&c->reinv);
-	drop_tsx(&c->ok_tsx);
+	ua_call_pend_free(c);
+	ua_tsx_drop(&c->inv);
+	ua_tsx_drop(&c->bye);
+	ua_tsx_drop(&c->reinv);
+	ua_tsx_drop(&c->ok_tsx);
 	if (c->media) {
 		media_stop(c->media);
 		mem_deref(c->media);
@@ -123,9 +124,9 @@ void ua_call_end(struct ua_call *c, unsigned code, const char *text)
 	ua_lookup_cancel(c->lk);
 	c->lk = NULL;
 	ua_uas_ok_stop(c);
-	drop_tsx(&c->inv);
-	drop_tsx(&c->reinv);
-	drop_tsx(&c->bye);
+	ua_tsx_drop(&c->inv);
+	ua_tsx_drop(&c->reinv);
+	ua_tsx_drop(&c->bye);
 	if (c->dlg && dlg_state(c->dlg) != DLG_TERMINATED)
 		dlg_terminate(c->dlg);
 	if (c->media_on) {
@@ -274,21 +275,6 @@ void ua_call_hold_event(struct ua_call *c, enum msg_sdp_dir dir, bool remote)
 	ua_emit(c->ua, &ev);
 }
 
-int ua_call_send(struct ua_call *c, struct dlg_msg *m, bool ack, struct tsx **t,
-		 tsx_response_fn *fn)
-{
-	struct ua *u = c->ua;
-	struct tp_dest dest;
-	int err = ua_hop(u, m->buf + m->hop.off, m->hop.len, &dest);
-
-	if (err)
-		return err;
-	if (ack)
-		return tp_send(&u->wrap, &dest, m->buf, m->len);
-	drop_tsx(t);
-	return tsx_request(t, u->layer, &dest, m->buf, m->len, TSX_ADD_VIA, fn, c);
-}
-
 static void bye_response(struct tsx *t, struct msg *resp, const struct tp_rx *rx, void *arg);
 
 /* Build and send a BYE with credentials for the cached challenges. */
@@ -305,7 +291,7 @@ static int send_bye(struct ua_call *c)
 		return ENOMEM;
 	int err = dlg_request(c->dlg, "BYE", &x, &m);
 	if (!err)
-		err = ua_call_send(c, &m, false, &c->bye, bye_response);
+		err = ua_call_send(c, &m, &c->bye, bye_response);
 	free(m.buf);
 	return err;
 }

@@ -103,6 +103,11 @@ struct ua_call {
 	bool hold_wanted;  /* what our re-INVITE in flight asks for */
 	char *reinv_req;   /* the last re-INVITE of ours that got a 2xx (ACKed again) */
 	size_t reinv_len;
+	struct list pend; /* struct ua_pend: in-dialog requests waiting for DNS (ua_send.c) */
+	/* the last in-dialog hop resolved by DNS, for the call's later requests */
+	char hop_uri[UA_URI_MAX + 1];
+	struct tp_dest hop_dest;
+	bool hop_known;
 	struct media *media;
 	bool media_on;
 	char *play, *record;
@@ -195,6 +200,8 @@ int ua_dest(struct ua *u, const char *uri, struct tp_dest *out);
  * no resolver, a bad URI or ENOMEM.
  */
 struct ua_lookup *ua_lookup(struct ua *u, const char *uri, ua_dest_fn *fn, void *arg);
+/* As ua_lookup for uri itself, never the outbound proxy: an in-dialog hop (ua_send.c). */
+struct ua_lookup *ua_lookup_uri(struct ua *u, const char *uri, ua_dest_fn *fn, void *arg);
 /* Cancel a pending lookup: fn will not be called (NULL-safe). */
 void ua_lookup_cancel(struct ua_lookup *lk);
 /* As ua_dest, without the outbound proxy: the next hop of an in-dialog request (§12.2.1.1). */
@@ -292,9 +299,29 @@ int ua_call_sdp(struct ua_call *c, const struct msg_sdp *offer, enum msg_sdp_dir
 		size_t cap);
 /* UA_EV_HOLD for the media direction now. */
 void ua_call_hold_event(struct ua_call *c, enum msg_sdp_dir dir, bool remote);
-/* Send request m (built by dlg) to its hop: ACK by tp_send, others by tsx_request (then *t). */
-int ua_call_send(struct ua_call *c, struct dlg_msg *m, bool ack, struct tsx **t,
-		 tsx_response_fn *fn);
+/* Let go of *t (no more callbacks, no user pointer) and set it to NULL (NULL-safe). */
+void ua_tsx_drop(struct tsx **t);
+
+/* ---- ua_send.c: requests in a call's dialogs, to their hop (§12.2.1.1, RFC 3263) ---- */
+
+/*
+ * Send request m (built by dlg_request, not an ACK) to m->hop through a new
+ * client transaction: into *t with callback fn (arg c; the previous *t is
+ * dropped), or with nobody waiting for the response when t is NULL.  A host
+ * name is resolved first (RFC 3263; the request waits, and if it cannot go
+ * out then and t is &c->bye, the call ends).  Returns 0 (sent or waiting),
+ * EHOSTUNREACH (a name and no resolver), EINVAL or an errno from sending.
+ */
+int ua_call_send(struct ua_call *c, const struct dlg_msg *m, struct tsx **t, tsx_response_fn *fn);
+/*
+ * ACK a 2xx to INVITE inv[0..invlen) (as sent) in dialog d of call c
+ * (§13.2.2.4): built by dlg_ack, with a Via of the hop's transport
+ * (§18.1.1), sent without a transaction; a host name is resolved first.
+ * Returns 0 (sent or waiting) or an errno.
+ */
+int ua_call_ack(struct ua_call *c, struct dlg *d, const char *inv, size_t invlen);
+/* Cancel every request of c waiting for DNS (ua_call_free). */
+void ua_call_pend_free(struct ua_call *c);
 /* BYE in the call's dialog (UAC or confirmed UAS). */
 int ua_call_bye(struct ua_call *c);
 /* The call a fork belongs to, or NULL. */

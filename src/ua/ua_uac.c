@@ -138,51 +138,28 @@ int ua_call(struct ua *u, const char *uri, const struct ua_media_conf *mc, struc
 }
 
 /* ACK for a 2xx to INVITE inv[0..invlen) in dialog d (§13.2.2.4): no transaction. */
-static int send_ack(struct ua_call *c, struct dlg *d, const char *inv, size_t invlen)
+static void send_ack(struct ua_call *c, struct dlg *d, const char *inv, size_t invlen)
 {
-	struct ua *u = c->ua;
-	char via[256];
-	struct dlg_extra x = {.via = via};
-	struct dlg_msg m;
+	int err = ua_call_ack(c, d, inv, invlen);
 
-	int err = dlg_via(u->layer, (enum tp_proto)u->proto, via, sizeof(via));
 	if (err)
-		return err;
-	m.cap = dlg_msg_size(d, &x);
-	m.buf = malloc(m.cap);
-	if (!m.buf)
-		return ENOMEM;
-	err = dlg_ack(d, inv, invlen, &x, &m);
-	if (!err)
-		err = ua_call_send(c, &m, true, NULL, NULL);
-	free(m.buf);
-	return err;
+		log_warn("event=ack-failed call=%u err=%d", c->no, err);
 }
 
 /* A 2xx of another fork while we have our call (§13.2.2.4): ACK it, then BYE it. */
 static void ack_bye(struct ua_call *c, struct dlg *d)
 {
-	struct ua *u = c->ua;
-	char via[256];
-	struct dlg_msg ack, bye;
 	size_t invlen;
 	const char *inv = dlg_fork_request(c->fork, &invlen);
-	struct tp_dest dest;
+	struct dlg_msg bye;
 
-	if (dlg_via(u->layer, (enum tp_proto)u->proto, via, sizeof(via)))
-		return;
-	ack.cap = bye.cap = dlg_msg_size(d, NULL) + 512;
-	ack.buf = malloc(ack.cap);
+	send_ack(c, d, inv, invlen);
+	bye.cap = dlg_msg_size(d, NULL);
 	bye.buf = malloc(bye.cap);
-	if (ack.buf && bye.buf && dlg_ack_bye(d, inv, invlen, via, &ack, &bye) == 0) {
-		ua_call_send(c, &ack, true, NULL, NULL);
-		if (ua_hop(u, bye.buf + bye.hop.off, bye.hop.len, &dest) == 0)
-			tsx_request(NULL, u->layer, &dest, bye.buf, bye.len, TSX_ADD_VIA, NULL,
-				    NULL);
-		dlg_terminate(d);
+	if (bye.buf && dlg_request(d, "BYE", NULL, &bye) == 0 &&
+	    ua_call_send(c, &bye, NULL, NULL) == 0)
 		log_info("event=forked-2xx-ended call=%u", c->no);
-	}
-	free(ack.buf);
+	dlg_terminate(d);
 	free(bye.buf);
 }
 
@@ -356,7 +333,7 @@ int ua_reinvite(struct ua_call *c, bool hold)
 		return ENOMEM;
 	int err = dlg_request(c->dlg, "INVITE", &x, &m);
 	if (!err)
-		err = ua_call_send(c, &m, false, &c->reinv, reinv_response);
+		err = ua_call_send(c, &m, &c->reinv, reinv_response);
 	free(m.buf);
 	c->hold_wanted = hold;
 	return err;

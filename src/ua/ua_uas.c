@@ -36,17 +36,22 @@ static void rexmit_fire(void *arg)
 
 	c->ok_spent += c->ok_iv;
 	if (c->ok_spent >= 64u * u->t1) {
-		bool initial = c->ok_initial;
 		ua_uas_ok_stop(c);
-		log_warn("event=no-ack call=%u", c->no);
-		if (initial && c->state == UA_CALL_UP) {
+		log_warn("event=no-ack call=%u initial=%d", c->no, c->ok_initial);
+		/* §13.3.1.4: the dialog is confirmed but the session SHOULD end, with a
+		 * BYE -- for the 2xx of a re-INVITE as for the initial one's */
+		if (c->state == UA_CALL_UP && !c->hanging) {
 			c->hanging = true;
-			ua_call_bye(c); /* §13.3.1.4: the session ends */
+			ua_call_bye(c);
 		}
 		return;
 	}
 	tsx_respond(c->ok_tsx, 200, NULL, c->ok_hdrs, c->ok_body, c->ok_bodylen);
+	/* doubling up to T2, the last wait cut so that the BYE goes at 64*T1 sharp */
+	loop_ms left = 64u * u->t1 - c->ok_spent;
 	c->ok_iv = c->ok_iv * 2 < u->t2 ? c->ok_iv * 2 : u->t2;
+	if (c->ok_iv > left)
+		c->ok_iv = left;
 	loop_timer_start(u->loop, &c->rexmit, c->ok_iv, rexmit_fire, c);
 }
 

@@ -14,7 +14,13 @@
  *    CANCEL then 487; 302 followed; 407 answered; UAS 180/200, 2xx
  *    retransmitted until the ACK, BYE from the peer; CANCEL of a ringing
  *    call (200 + 487); a forked second 2xx (ACK + BYE); an offerless
- *    INVITE (offer in the 2xx, answer in the ACK).
+ *    INVITE (offer in the 2xx, answer in the ACK);
+ *  - a re-INVITE's 2xx never ACKed: BYE at 64*T1 sharp (§13.3.1.4), and
+ *    none when the ACK came;
+ *  - a hop with ;transport=tcp: ACK (Via SIP/2.0/TCP), re-INVITE and BYE
+ *    all go over TCP;
+ *  - a hop that is a host name waits for DNS (nothing sent meanwhile), and
+ *    without a resolver the BYE cannot go and the call ends.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -48,6 +54,8 @@ struct fx {
 	struct tp_addr local;
 	char *sent[MAXS];
 	size_t sentlen[MAXS];
+	uint8_t sentproto[MAXS]; /* enum tp_proto of each send */
+	uint16_t sentport[MAXS]; /* its destination port */
 	unsigned nsent;
 	struct ua *ua;
 	struct ev ev[MAXE];
@@ -64,8 +72,9 @@ static int fake_send(struct tp *tp, const struct tp_dest *d, const char *data, s
 {
 	struct fx *f = fx_of(tp);
 
-	(void)d;
 	assert_true(f->nsent < MAXS);
+	f->sentproto[f->nsent] = d->proto;
+	f->sentport[f->nsent] = tp_addr_port(&d->addr);
 	f->sent[f->nsent] = malloc(len + 1);
 	memcpy(f->sent[f->nsent], data, len);
 	f->sent[f->nsent][len] = 0;
@@ -97,7 +106,8 @@ static void on_ev(const struct ua_event *e, void *arg)
 	snprintf(x->allow, sizeof(x->allow), "%s", e->allow ? e->allow : "");
 }
 
-static struct fx *fx_new_proxy(const char *aor, const char *password, const char *proxy)
+static struct fx *fx_new_dns(const char *aor, const char *password, const char *proxy,
+			     const char *dns)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
@@ -115,9 +125,15 @@ static struct fx *fx_new_proxy(const char *aor, const char *password, const char
 			    .proxy = proxy,
 			    .event = on_ev,
 			    .arg = f,
+			    .dns = dns,
 			    .tsx = {.seed = 7}};
 	assert_int_equal(ua_alloc(&f->ua, f->loop, &c), 0);
 	return f;
+}
+
+static struct fx *fx_new_proxy(const char *aor, const char *password, const char *proxy)
+{
+	return fx_new_dns(aor, password, proxy, NULL);
 }
 
 static struct fx *fx_new(const char *aor, const char *password)
@@ -674,6 +690,151 @@ static void test_uas_offerless(void **state)
 	fx_free(f);
 }
 
+/* An in-dialog request from carol (the INVITE's From) to bob with our To tag. */
+static const char *carol_req(const char *method, unsigned cseq, const char *branch, const char *tag,
+			     const char *body)
+{
+	static char buf[2048];
+
+	snprintf(buf, sizeof(buf),
+		 "%s sip:bob@127.0.0.1:5099 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;"
+		 "branch=%s\r\nMax-Forwards: 70\r\nFrom: <sip:carol@example.com>;tag=c1\r\n"
+		 "To: <sip:bob@example.com>;tag=%s\r\nCall-ID: call5\r\nCSeq: %u %s\r\n"
+		 "Contact: <sip:carol@127.0.0.1:5060>\r\n%sContent-Length: %zu\r\n\r\n%s",
+		 method, branch, tag, cseq, method, body ? "Content-Type: application/sdp\r\n" : "",
+		 body ? strlen(body) : 0, body ? body : "");
+	return buf;
+}
+
+static unsigned count_from(struct fx *f, unsigned from, const char *start)
+{
+	unsigned n = 0;
+
+	for (unsigned i = from; i < f->nsent; i++)
+		n += starts(f, i, start);
+	return n;
+}
+
+/* §13.3.1.4: a re-INVITE's 2xx is retransmitted until its ACK; none for 64*T1: BYE. */
+static void test_uas_reinvite_no_ack(void **state)
+{
+	struct fx *f = fx_new("bob@example.com", NULL);
+	struct ua_answer_conf ac = {.enabled = true};
+	char tag[64];
+	const char *m;
+
+	(void)state;
+	assert_int_equal(ua_set_answer(f->ua, &ac), 0);
+	m = invite("z9hG4bKr1", "call5");
+	feed(f, m, strlen(m));
+	loop_advance(f->loop, 1);
+	unsigned ok = find_sent(f, 0, "SIP/2.0 200 OK\r\n");
+	snprintf(tag, sizeof(tag), "%s", to_tag(f, ok));
+	m = carol_req("ACK", 1, "z9hG4bKr2", tag, NULL);
+	feed(f, m, strlen(m));
+	/* a re-INVITE that is ACKed: no BYE, ever */
+	m = carol_req("INVITE", 2, "z9hG4bKr3", tag, sdp_ans);
+	feed(f, m, strlen(m));
+	unsigned r = find_sent(f, ok + 1, "SIP/2.0 200 OK\r\n");
+	assert_string_equal(hdr(f, r, "CSeq"), "2 INVITE");
+	loop_advance(f->loop, 700); /* one retransmission, then the ACK */
+	assert_int_equal(count_from(f, r, "SIP/2.0 200 OK\r\n"), 2);
+	m = carol_req("ACK", 2, "z9hG4bKr4", tag, NULL);
+	feed(f, m, strlen(m));
+	unsigned n0 = f->nsent;
+	loop_advance(f->loop, 40000);
+	assert_int_equal(f->nsent, n0);
+	/* a re-INVITE never ACKed: its 2xx again and again, then BYE at 64*T1 = 32 s sharp */
+	m = carol_req("INVITE", 3, "z9hG4bKr5", tag, sdp_ans);
+	feed(f, m, strlen(m));
+	r = find_sent(f, n0, "SIP/2.0 200 OK\r\n");
+	assert_string_equal(hdr(f, r, "CSeq"), "3 INVITE");
+	loop_advance(f->loop, 31999);
+	assert_int_equal(count_from(f, r, "BYE "), 0);
+	assert_int_equal(count_from(f, r, "SIP/2.0 200 OK\r\n"), 11); /* 500 ms .. T2 apart */
+	assert_null(last_ev(f, UA_EV_ENDED));
+	loop_advance(f->loop, 1);
+	unsigned bye = find_sent(f, r, "BYE sip:carol@127.0.0.1:5060 SIP/2.0\r\n");
+	assert_non_null(strstr(hdr(f, bye, "From"), tag));
+	n0 = f->nsent;
+	loop_advance(f->loop, 5000);
+	assert_int_equal(count_from(f, n0, "SIP/2.0 200 OK\r\n"), 0); /* the 2xx stopped */
+	reply(f, bye, 200, NULL, NULL, NULL);
+	const struct ev *e = last_ev(f, UA_EV_ENDED);
+	assert_non_null(e);
+	assert_true(e->answered);
+	assert_string_equal(e->text, "BYE sent");
+	fx_free(f);
+}
+
+/* A remote target with ;transport=tcp: the ACK (Via TCP), the re-INVITE and the BYE use TCP. */
+static void test_uac_tcp_hop(void **state)
+{
+	struct fx *f = fx_new("alice@example.com", NULL);
+	struct ua_call *c;
+
+	(void)state;
+	assert_int_equal(ua_call(f->ua, "sip:bob@127.0.0.1:5060", NULL, &c), 0);
+	assert_int_equal(f->sentproto[0], TP_UDP);
+	reply(f, 0, 200, "b1",
+	      "Contact: <sip:bob@127.0.0.1:5070;transport=tcp>\r\n"
+	      "Content-Type: application/sdp\r\n",
+	      sdp_ans);
+	unsigned ack = find_sent(f, 1, "ACK sip:bob@127.0.0.1:5070;transport=tcp SIP/2.0\r\n");
+	assert_int_equal(f->sentproto[ack], TP_TCP);
+	assert_int_equal(f->sentport[ack], 5070);
+	assert_true(!strncmp(hdr(f, ack, "Via"), "SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK", 41));
+	assert_int_equal(ua_hold(c, true), 0);
+	unsigned re = find_sent(f, ack + 1, "INVITE sip:bob@127.0.0.1:5070;transport=tcp ");
+	assert_int_equal(f->sentproto[re], TP_TCP);
+	assert_true(!strncmp(hdr(f, re, "Via"), "SIP/2.0/TCP ", 12));
+	reply(f, re, 200, "b1", SDP_HDRS, sdp_ans);
+	unsigned ack2 = find_sent(f, re + 1, "ACK ");
+	assert_string_equal(hdr(f, ack2, "CSeq"), "2 ACK");
+	/* the 2xx named a new target (UDP, port 5060): the ACK follows it (§12.2.1.2) */
+	assert_int_equal(f->sentproto[ack2], TP_UDP);
+	assert_true(!strncmp(hdr(f, ack2, "Via"), "SIP/2.0/UDP ", 12));
+	assert_int_equal(ua_hangup(c, 0), 0);
+	unsigned bye = find_sent(f, ack2 + 1, "BYE sip:bob@127.0.0.1:5060 SIP/2.0\r\n");
+	assert_int_equal(f->sentproto[bye], TP_UDP);
+	reply(f, bye, 200, NULL, NULL, NULL);
+	assert_non_null(last_ev(f, UA_EV_ENDED));
+	fx_free(f);
+}
+
+/* In-dialog requests to a host name: they wait for RFC 3263 (the resolver here is a loopback
+ * port nobody answers), nothing is sent meanwhile, and freeing the UA drops them; without a
+ * resolver the BYE cannot go out and the call ends at once. */
+static void test_dialog_hop_name(void **state)
+{
+	const char *dns[] = {"127.0.0.1:9", NULL};
+
+	(void)state;
+	for (unsigned k = 0; k < 2; k++) {
+		struct fx *f = fx_new_dns("alice@example.com", NULL, NULL, dns[k]);
+		struct ua_call *c;
+		assert_int_equal(ua_call(f->ua, "sip:bob@127.0.0.1:5060", NULL, &c), 0);
+		reply(f, 0, 200, "b1",
+		      "Contact: <sip:bob@peer.ringlet.test:5070>\r\n"
+		      "Content-Type: application/sdp\r\n",
+		      sdp_ans);
+		assert_non_null(last_ev(f, UA_EV_ANSWERED));
+		assert_int_equal(f->nsent, 1); /* no ACK yet (k 0) or ever (k 1) */
+		if (k == 0) {
+			assert_int_equal(ua_hold(c, true), 0);
+			assert_int_equal(ua_hangup(c, 0), 0);
+			assert_int_equal(f->nsent, 1);
+			assert_null(last_ev(f, UA_EV_ENDED));
+		} else {
+			assert_int_equal(ua_hangup(c, 0), EHOSTUNREACH);
+			const struct ev *e = last_ev(f, UA_EV_ENDED);
+			assert_non_null(e);
+			assert_string_equal(e->text, "BYE could not be sent");
+		}
+		fx_free(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +849,9 @@ int main(void)
 	    cmocka_unit_test(test_uas_answer),
 	    cmocka_unit_test(test_uas_cancel),
 	    cmocka_unit_test(test_uas_offerless),
+	    cmocka_unit_test(test_uas_reinvite_no_ack),
+	    cmocka_unit_test(test_uac_tcp_hop),
+	    cmocka_unit_test(test_dialog_hop_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
