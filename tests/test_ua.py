@@ -324,6 +324,33 @@ def test_cancel(c, tmp):
             "answer side sees the CANCEL", a.detail())
 
 
+def test_no_answer(c, tmp):
+    """Nobody picks up: the proxy's Timer C (§16.8) ends the call, 408 to the
+    caller, CANCEL to the callee; and a user with no binding gets 480."""
+    with rtest.Server("--timer-c", "1500", workers=1) as srv:
+        bob = UA(tmp, "bob-noans", "answer", "--user", "bob@127.0.0.1", "--proxy",
+                 "sip:127.0.0.1:%d" % srv.port, "--ring", "30", "--count", "1")
+        c.check(bob.wait_for(r"^registered sip:bob@127\.0\.0\.1 "), "no answer: callee registered",
+                bob.detail())
+        t0 = time.monotonic()
+        call = UA(tmp, "call-noans", "call", "sip:bob@127.0.0.1:%d" % srv.port, "--user",
+                  "alice@127.0.0.1", "--proxy", "sip:127.0.0.1:%d" % srv.port)
+        rc = call.wait(10)
+        took = time.monotonic() - t0
+        c.check(rc == 1 and "180 Ringing" in call.text() and
+                "call failed: 408 Request Timeout" in call.text() and 1.3 < took < 6,
+                "no answer: 180, then the proxy's Timer C gives 408, exit 1 (%.1f s)" % took,
+                call.detail())
+        rc = bob.wait(8)
+        c.check(rc == 0 and "call ended: CANCEL from remote" in bob.text(),
+                "no answer: the callee sees the proxy's CANCEL", bob.detail())
+        call = UA(tmp, "call-unreg", "call", "sip:bob@127.0.0.1:%d" % srv.port, "--user",
+                  "alice@127.0.0.1", "--proxy", "sip:127.0.0.1:%d" % srv.port)
+        rc = call.wait(10)
+        c.check(rc == 1 and re.search(r"call failed: 4(04|80) ", call.text()),
+                "a callee with no binding: call failed with 404/480, exit 1", call.detail())
+
+
 def test_hold(c, tmp, wav_a, wav_b):
     a, uri = answer(tmp, "ans-hold", "--count", "1", "--play", wav_b, "--json")
     call = UA(tmp, "call-hold", "call", uri, "--play", wav_a, "--duration", "3",
@@ -697,6 +724,8 @@ def main():
         test_reject_busy(c, tmp)
         kill_all()
         test_cancel(c, tmp)
+        kill_all()
+        test_no_answer(c, tmp)
         kill_all()
         test_hold(c, tmp, wav_a, wav_b)
         kill_all()
