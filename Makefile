@@ -7,7 +7,7 @@ FUZZ_SECS ?= 600        # per target, for `make fuzz`
 SMOKE_SECS ?= 20        # per target, inside `make test`
 
 .PHONY: all build deps run test unit test-asan fuzz-build fuzz-smoke fuzz valgrind \
-	bench-parse bench-tsx bench-wheel bench-loc bench-reg bench-peer clean
+	bench-parse bench-tsx bench-wheel bench-loc bench-reg bench-peer bench-proxy clean
 
 all: build
 
@@ -76,6 +76,14 @@ bench-reg: build
 bench-peer: build
 	@./scripts/deps-bench.sh
 	@RINGLET_BUILD=$(CURDIR)/build python3 bench/reg/bench_peer.py
+
+# ringletd as registrar + stateful proxy beside Kamailio 5.6 (2 children) and the SIPp
+# baseline in one run of ../shared/bench: calls/s and REGISTER/s, CPU, PSS (bench/proxy);
+# last line `cps ratio: N.NN reg ratio: N.NN`.  Needs both cores and UDP 5060, 5070-5078
+# for 10-20 minutes (3 rounds; PEER_REPEAT=1 for a quick one): run it alone.
+bench-proxy: build
+	@./scripts/deps-bench.sh
+	@RINGLET_BUILD=$(CURDIR)/build python3 bench/proxy/bench_proxy.py
 
 clean:
 	rm -rf build build-asan build-fuzz

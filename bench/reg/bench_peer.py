@@ -1,76 +1,41 @@
 #!/usr/bin/env python3
 """REGISTER/s of ringletd beside Kamailio 5.6 and the SIPp baseline, with the
-shared peer harness (../shared/bench, README.md there): its REG step only
-(`bench.sh --only reg`), default rounds (3, alternating order), ringletd as
-an ad-hoc target with 2 workers, memory store, no auth, --dns off, domain
-127.0.0.1 on udp:127.0.0.1:5060.  The harness's folder may be read-only, so
-the run always goes under $TMPDIR/sip-bench/ (--out).
+shared peer harness (../shared/bench): bench/proxy/bench_proxy.py with its
+REG step only (`bench.sh --only reg`), default rounds (3, alternating order),
+ringletd with 2 workers, memory store, no auth, --dns off.
 
-Prints the harness's log and summary, then the median max REG/s of each
-target over the rounds (from the run's results.tsv) and, last:
+Prints the harness's progress, the median max REG/s of each target over the
+rounds and, last:
     reg ratio: N.NN        (ringletd's median over Kamailio's)
-Environment: PEER_BENCH (the harness folder, default ../shared/bench beside
-the project), PEER_REPEAT (rounds, default 3), RINGLET_BUILD (build/).
+Environment: as bench_proxy.py (PEER_BENCH, PEER_REPEAT, RINGLET_BUILD,
+PEER_OUT); PEER_ONLY is always reg here.
 """
-import csv
 import os
-import statistics
-import subprocess
 import sys
 import time
 
-SRC = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-BUILD = os.environ.get("RINGLET_BUILD", os.path.join(SRC, "build"))
-PEER = os.environ.get("PEER_BENCH", os.path.join(SRC, "..", "shared", "bench"))
-REPEAT = os.environ.get("PEER_REPEAT", "3")
-
-
-def medians(results):
-    """{target: median max_reg over its rounds} from bench.sh's results.tsv."""
-    per = {}
-    with open(results) as f:
-        for r in csv.DictReader(f, delimiter="\t"):
-            try:
-                per.setdefault(r["target"], []).append(float(r["max_reg"]))
-            except (KeyError, ValueError):
-                pass
-    return {t: (statistics.median(v), v) for t, v in per.items() if v}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "proxy"))
+import bench_proxy  # noqa: E402
 
 
 def main():
-    bench = os.path.join(os.path.abspath(PEER), "bench.sh")
-    ringletd = os.path.join(os.path.abspath(BUILD), "ringletd")
-    for f in (bench, ringletd):
-        if not os.path.exists(f):
-            print("bench-peer: %s is missing" % f, file=sys.stderr)
-            return 2
-    out = os.path.join(os.environ.get("TMPDIR", "/tmp"), "sip-bench",
-                       "reg-" + time.strftime("%Y%m%d-%H%M%S"))
-    start = ("exec %s -l udp:127.0.0.1:5060 -d 127.0.0.1 --store memory: --auth off "
-             "--workers 2 --dns off" % ringletd)
-    cmd = [bench, "--only", "reg", "--repeat", REPEAT, "--out", out,
-           "--compare", "kamailio", "baseline",
-           "--name", "ringletd", "--start", start, "--addr", "127.0.0.1:5060"]
-    print("load average at start: %s" % open("/proc/loadavg").read().strip(), flush=True)
-    print("+ cd %s && %s" % (os.path.dirname(bench), " ".join(
-        "'%s'" % a if " " in a else a for a in cmd)), flush=True)
-    rc = subprocess.call(cmd, cwd=os.path.dirname(bench))
-    print("load average at end: %s" % open("/proc/loadavg").read().strip(), flush=True)
-    results = os.path.join(out, "results.tsv")
-    if rc != 0 or not os.path.exists(results):
-        print("bench-peer: bench.sh exited %d; see %s" % (rc, out), file=sys.stderr)
-        return 1
-    med = medians(results)
-    for t in ("ringletd", "kamailio", "baseline"):
-        if t in med:
-            m, v = med[t]
+    out = bench_proxy.env("PEER_OUT", os.path.join(
+        bench_proxy.env("TMPDIR", "/tmp"), "sip-bench", "reg-" + time.strftime("%Y%m%d-%H%M%S")))
+    rc, summ = bench_proxy.run("reg", int(bench_proxy.env("PEER_REPEAT", "3")), out)
+    if rc:
+        return rc
+    print(bench_proxy.table(summ))
+    for t in bench_proxy.TARGETS:
+        s = summ.get(t)
+        if s and s["max_reg"] is not None:
+            v = [x for x in s["max_reg_all"] if x is not None]
             print("%s: median %.0f REGISTER/s over %d rounds (%s)" %
-                  (t, m, len(v), " ".join("%.0f" % x for x in v)))
-    if not med.get("kamailio") or not med["kamailio"][0] or "ringletd" not in med:
-        print("bench-peer: no REG/s figure for kamailio or ringletd in %s" % results,
-              file=sys.stderr)
+                  (t, s["max_reg"], len(v), " ".join("%.0f" % x for x in v)))
+    r = bench_proxy.ratio(summ, "max_reg")
+    if r == "n/a":
+        print("bench-peer: no REG/s figure for kamailio or ringletd in %s" % out, file=sys.stderr)
         return 1
-    print("reg ratio: %.2f" % (med["ringletd"][0] / med["kamailio"][0]))
+    print("reg ratio: %s" % r)
     return 0
 
 

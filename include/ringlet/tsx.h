@@ -47,6 +47,21 @@
  * arguments are borrowed for the call; keep mem_ref(t) to use a transaction
  * later.  Functions on a terminated transaction return ESRCH.
  *
+ * Memory.  Over UDP a transaction outlives its final response by 64*T1
+ * (Timers J, L) or T4 (K), so what it keeps then decides the server's
+ * memory under load.  Once the final response is sent (server) or passed
+ * to the response callback (client) the request copy goes (see
+ * tsx_request_buf); a server non-INVITE keeps its final response only (a
+ * response it built with tsx_respond as the TU's header lines and body,
+ * built again from the retransmitted request), an Accepted INVITE nothing.
+ * A Completed server non-INVITE (UDP) or Accepted INVITE that the TU no
+ * longer references is then replaced by a smaller record for the rest of
+ * its timer: it answers retransmissions the same way, passes ACKs up, and
+ * counts in tsx_layer_count, but is no struct tsx any more.  A CANCEL for
+ * such an INVITE is answered 200 by the layer itself (§9.2, §16.10: the
+ * INVITE has its final response, the CANCEL has no effect): the TU does
+ * not see it.
+ *
  * Threads: every function must be called on the owning layer's loop thread,
  * except tsx_group_alloc/free (before the workers start / after they stop).
  */
@@ -133,7 +148,8 @@ typedef void tsx_stray_fn(struct tsx_layer *l, struct tp_rx *rx, void *arg);
 /*
  * A server transaction failed after it was handed up (§17.2.1, §17.2.4):
  * err is ETIMEDOUT when Timer H fired without an ACK, otherwise the
- * transport's errno for a response that could not be sent.  t is Terminated.
+ * transport's errno for a response that could not be sent (not for a
+ * record, see "Memory": no TU holds it).  t is Terminated.
  */
 typedef void tsx_fail_fn(struct tsx *t, int err, void *arg);
 
@@ -185,7 +201,7 @@ void tsx_layer_input(struct tsx_layer *l, struct tp_rx *rx);
 /* The loop and transport the layer runs on. */
 struct loop *tsx_layer_loop(const struct tsx_layer *l);
 struct tp *tsx_layer_tp(const struct tsx_layer *l);
-/* Number of live (not yet Terminated) transactions the layer owns. */
+/* Number of live (not yet Terminated) transactions the layer owns, records included. */
 unsigned tsx_layer_count(const struct tsx_layer *l);
 
 /* Longest branch tsx_branch writes, with its NUL. */
@@ -237,7 +253,8 @@ int tsx_cancel(struct tsx *inv, tsx_response_fn *fn, void *arg);
  * caller's header lines hdrs (each ending in CRLF, may be NULL) and body.
  * reason NULL: the default phrase.  Returns 0, EINVAL (code outside
  * 100..699, or a client transaction), EALREADY (a final response was
- * already sent, and this is not a 2xx retransmission in Accepted), ESRCH,
+ * already sent, and this is not a 2xx retransmission in Accepted after a
+ * 2xx from tsx_respond: after tsx_send_response send them that way), ESRCH,
  * EMSGSIZE, ENOMEM, or the transport's errno (then t is Terminated and
  * server_fail is not called).
  */
@@ -272,7 +289,15 @@ void tsx_detach(struct tsx *t);
 /* Accessors. */
 enum tsx_kind tsx_kind(const struct tsx *t);
 enum tsx_state tsx_state(const struct tsx *t);
-/* The request (client: as sent; server: as received); re-parse it with msg_parse. */
+/*
+ * The request (client: as sent; server: as received); re-parse it with
+ * msg_parse.  Kept until the final response: a client's until its response
+ * callback for the final response returned (a 2xx one: for as long as t
+ * lives), a server's until the final response is sent (a server INVITE
+ * whose 2xx came from tsx_respond: for as long as t lives, for the TU's
+ * 2xx retransmissions).  Afterwards NULL with *len 0: copy what you need
+ * before.
+ */
 const char *tsx_request_buf(const struct tsx *t, size_t *len);
 /* The branch of the transaction's top Via (NOT NUL-terminated). */
 const char *tsx_branch_of(const struct tsx *t, size_t *len);

@@ -26,21 +26,33 @@ struct reg {
 	atomic_bool closing;
 };
 
-/* One REGISTER being handled: lives on its transaction's loop. */
-struct job {
-	struct reg *r;
-	struct tsx *t;    /* our reference */
-	struct loop *loop;
-	struct msg m;     /* a copy of the request, m.buf == buf */
-	char *buf;
+/*
+ * What a REGISTER under digest authentication needs until the user's HA1s
+ * arrive (the request itself stays in its transaction until we answer).
+ */
+struct job_auth {
 	struct reg_aor aor;
 	char realm[LOC_AOR_MAX];
 	char user[LOC_AOR_MAX]; /* the username of the credentials */
-	struct loc_binding tmpl;
-	struct loc_change *c;
-	unsigned n;
+	char received[LOC_ADDR_MAX];
+};
+
+/*
+ * One REGISTER being handled: lives on its transaction's loop.  Small and
+ * sized to what it holds (a REGISTER without auth keeps ~100 bytes while
+ * the store works); the request is re-read from the transaction when the
+ * credentials check needs it.
+ */
+struct job {
+	struct reg *r;
+	struct tsx *t; /* our reference */
+	struct loop *loop;
+	struct job_auth *auth; /* auth on: malloc'ed; else NULL */
+	char *path;            /* Path to echo in the 200 (RFC 3327 §5.3), or NULL */
+	unsigned n;            /* contacts sent to the store */
 	bool star;
 	bool path_supported;
+	char aor[]; /* the canonical AOR, NUL-terminated */
 };
 
 int reg_alloc(struct reg **out, const struct reg_conf *conf)
@@ -82,8 +94,8 @@ static void job_destroy(void *arg)
 	struct job *j = arg;
 
 	mem_deref(j->t);
-	free(j->buf);
-	free(j->c);
+	free(j->auth);
+	free(j->path);
 	atomic_fetch_sub(&j->r->pending, 1);
 }
 
@@ -103,7 +115,7 @@ static void finish(struct job *j, unsigned code, const char *reason, const char 
 
 static void store_failed(struct job *j, const char *what, int err)
 {
-	log_warn_rl("event=store-error op=%s err=%d aor=%s", what, err, j->aor.aor);
+	log_warn_rl("event=store-error op=%s err=%d aor=%s", what, err, j->aor);
 	finish(j, 500, "Location Store Unavailable", RETRY_AFTER);
 }
 
@@ -152,7 +164,8 @@ static void challenge(struct job *j, bool stale)
 	char hdrs[1024];
 	unsigned algs = j->r->conf.algs;
 
-	if (auth_challenge(j->r->conf.auth, j->realm, false, stale, hdrs, sizeof(hdrs)) < 0) {
+	if (auth_challenge(j->r->conf.auth, j->auth->realm, false, stale, hdrs, sizeof(hdrs)) <
+	    0) {
 		finish(j, 500, NULL, NULL);
 		return;
 	}
@@ -166,23 +179,23 @@ static void challenge(struct job *j, bool stale)
  * answer by an algorithm it withdrew (e.g. MD5 on a SHA-256-only server) is
  * challenged again, or withdrawing it would not protect anything.
  */
-static bool alg_allowed(const struct job *j)
+static bool alg_allowed(const struct job *j, const struct msg *m)
 {
 	unsigned algs = j->r->conf.algs;
+	const char *want = j->auth->realm;
 	char realm[LOC_AOR_MAX];
 
 	if (!algs)
 		return true;
-	for (const struct msg_hdr *h = msg_hdr_find(&j->m, MSG_HDR_AUTHORIZATION); h;
-	     h = msg_hdr_next(&j->m, h)) {
+	for (const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_AUTHORIZATION); h;
+	     h = msg_hdr_next(m, h)) {
 		struct msg_auth a;
-		if (msg_auth_parse(j->m.buf, h->value, &a) ||
-		    !span_ieq(j->m.buf, a.scheme, "Digest"))
+		if (msg_auth_parse(m->buf, h->value, &a) || !span_ieq(m->buf, a.scheme, "Digest"))
 			continue;
-		int n = msg_qstr_copy(j->m.buf, a.realm, realm, sizeof(realm) - 1);
-		if (n < 0 || (size_t)n != strlen(j->realm) || memcmp(realm, j->realm, (size_t)n))
+		int n = msg_qstr_copy(m->buf, a.realm, realm, sizeof(realm) - 1);
+		if (n < 0 || (size_t)n != strlen(want) || memcmp(realm, want, (size_t)n))
 			continue;
-		if (algs & REG_ALG(value_alg(j->m.buf, &a)))
+		if (algs & REG_ALG(value_alg(m->buf, &a)))
 			return true;
 	}
 	return false;
@@ -211,10 +224,9 @@ static void on_bindings(int err, const struct loc_binding *b, unsigned n, void *
 		store_failed(j, j->n || j->star ? "update" : "lookup", err);
 		return;
 	}
-	const char *path = j->path_supported && j->tmpl.path[0] ? j->tmpl.path : NULL;
-	size_t cap = reg_reply_cap(n, path ? strlen(path) : 0);
+	size_t cap = reg_reply_cap(n, j->path ? strlen(j->path) : 0);
 	char *hdrs = malloc(cap);
-	int len = hdrs ? reg_reply_hdrs(b, n, (int64_t)time(NULL), path, hdrs, cap) : -1;
+	int len = hdrs ? reg_reply_hdrs(b, n, (int64_t)time(NULL), j->path, hdrs, cap) : -1;
 	if (len < 0)
 		finish(j, 500, NULL, NULL);
 	else
@@ -222,36 +234,53 @@ static void on_bindings(int err, const struct loc_binding *b, unsigned n, void *
 	free(hdrs);
 }
 
-/* Authenticated (or auth off): the contacts, then the store (§10.3 steps 6, 7). */
-static void apply(struct job *j)
+/* Changes kept on the stack; more Contact elements than this take the heap. */
+#define STACK_CHANGES 2u
+
+/*
+ * Authenticated (or auth off): the contacts of m, then the store (§10.3
+ * steps 6, 7).  tmpl: the fields every binding of m shares.  The store
+ * copies the changes, so they live only for this call.
+ */
+static void apply(struct job *j, struct msg *m, const struct loc_binding *tmpl)
 {
 	struct reg_verdict v = {0, NULL};
 	const struct reg_conf *conf = &j->r->conf;
+	struct loc_change local[STACK_CHANGES], *c = local;
 
-	/* one change per Contact element at most (a binding is ~2.5 KB: no more) */
+	if (j->path_supported && tmpl->path[0] && !j->path) {
+		j->path = strdup(tmpl->path);
+		if (!j->path) {
+			finish(j, 500, NULL, NULL);
+			return;
+		}
+	}
+	/* one change per Contact element at most (a binding is ~2.2 KB: no more) */
 	unsigned elems = 0;
-	for (const struct msg_hdr *h = msg_hdr_find(&j->m, MSG_HDR_CONTACT);
-	     h && elems < LOC_MAX_BINDINGS; h = msg_hdr_next(&j->m, h))
+	for (const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_CONTACT);
+	     h && elems < LOC_MAX_BINDINGS; h = msg_hdr_next(m, h))
 		elems++;
-	j->c = malloc((elems ? elems : 1) * sizeof(*j->c));
-	if (!j->c) {
+	if (elems > STACK_CHANGES && !(c = malloc(elems * sizeof(*c)))) {
 		finish(j, 500, NULL, NULL);
 		return;
 	}
-	if (!reg_parse_contacts(&j->m, conf, (int64_t)time(NULL), &j->tmpl, j->c, &j->n,
-				&j->star, &v)) {
+	if (!reg_parse_contacts(m, conf, (int64_t)time(NULL), tmpl, c, &j->n, &j->star, &v)) {
 		char hdrs[64] = "";
 		if (v.status == 423) /* §10.3 step 7, §20.23 */
 			snprintf(hdrs, sizeof(hdrs), "Min-Expires: %u\r\n", conf->min_expires);
+		if (c != local)
+			free(c);
 		finish(j, v.status, v.reason, hdrs[0] ? hdrs : NULL);
 		return;
 	}
 	int err;
 	if (j->n == 0 && !j->star)
-		err = loc_lookup(conf->store, j->loop, j->aor.aor, on_bindings, j);
+		err = loc_lookup(conf->store, j->loop, j->aor, on_bindings, j);
 	else
-		err = loc_update(conf->store, j->loop, j->aor.aor, j->c, j->n, j->star,
-				 j->tmpl.cseq, j->tmpl.call_id, on_bindings, j);
+		err = loc_update(conf->store, j->loop, j->aor, c, j->n, j->star, tmpl->cseq,
+				 tmpl->call_id, on_bindings, j);
+	if (c != local)
+		free(c);
 	if (err)
 		store_failed(j, "submit", err);
 }
@@ -260,46 +289,62 @@ static void apply(struct job *j)
 static void on_user(int err, const struct loc_user *u, void *arg)
 {
 	struct job *j = arg;
+	struct job_auth *a = j->auth;
+	struct loc_binding tmpl;
+	struct reg_verdict v = {0, NULL};
+	struct msg m;
+	size_t len, used;
+	const char *req = tsx_request_buf(j->t, &len);
 
 	if (err && err != ENOENT) {
 		store_failed(j, "user", err);
 		return;
 	}
-	enum auth_result res = auth_check(j->r->conf.auth, &j->m, j->realm, false,
+	/* the request as received: kept by the transaction until it is answered */
+	if (!req || msg_parse(&m, req, len, MSG_PARSE_DGRAM, &used)) {
+		finish(j, 500, NULL, NULL);
+		return;
+	}
+	enum auth_result res = auth_check(j->r->conf.auth, &m, a->realm, false,
 					  err ? NULL : u->ha1_md5, err ? NULL : u->ha1_sha256);
 	if (res != AUTH_OK) {
 		/* the username is the peer's text: only the canonical AOR goes to the log */
-		log_debug("event=auth-failed result=%d aor=%s", (int)res, j->aor.aor);
+		log_debug("event=auth-failed result=%d aor=%s", (int)res, j->aor);
 		challenge(j, res == AUTH_STALE);
 		return;
 	}
 	/* §10.3 step 4: the authenticated user may only change its own bindings */
-	if (strlen(j->user) != j->aor.userlen || memcmp(j->user, j->aor.user, j->aor.userlen)) {
-		log_info_rl("event=forbidden why=other-users-credentials aor=%s", j->aor.aor);
+	if (strlen(a->user) != a->aor.userlen || memcmp(a->user, a->aor.user, a->aor.userlen)) {
+		log_info_rl("event=forbidden why=other-users-credentials aor=%s", j->aor);
 		finish(j, 403, "Not Your Address-of-Record", NULL);
 		return;
 	}
-	apply(j);
+	if (!reg_parse_common(&m, a->received, &tmpl, &v)) {
+		finish(j, v.status, v.reason, NULL);
+		return;
+	}
+	apply(j, &m, &tmpl);
 }
 
 /* §10.3 step 3: ask for the HA1 of the credentials' user, or challenge. */
-static void authenticate(struct job *j)
+static void authenticate(struct job *j, struct msg *m)
 {
 	const struct reg_conf *conf = &j->r->conf;
+	struct job_auth *a = j->auth;
 	char key[LOC_AOR_MAX];
 
-	snprintf(j->realm, sizeof(j->realm), "%s", conf->realm ? conf->realm : j->aor.domain);
-	enum auth_result res = auth_credentials(&j->m, j->realm, false, j->user, sizeof(j->user));
+	snprintf(a->realm, sizeof(a->realm), "%s", conf->realm ? conf->realm : a->aor.domain);
+	enum auth_result res = auth_credentials(m, a->realm, false, a->user, sizeof(a->user));
 	if (res != AUTH_OK) {
 		challenge(j, false);
 		return;
 	}
-	if (!alg_allowed(j)) {
+	if (!alg_allowed(j, m)) {
 		challenge(j, false);
 		return;
 	}
 	/* users are provisioned as USER@DOMAIN of their AOR (ringletd user add) */
-	int w = snprintf(key, sizeof(key), "%s@%s", j->user, j->aor.domain);
+	int w = snprintf(key, sizeof(key), "%s@%s", a->user, a->aor.domain);
 	if (w < 0 || (size_t)w >= sizeof(key)) {
 		challenge(j, false);
 		return;
@@ -328,21 +373,25 @@ static void received_str(const struct tp_rx *rx, char *out, size_t cap)
 	out[n] = 0;
 }
 
-static struct job *job_new(struct reg *r, struct tsx *t, struct tp_rx *rx)
+/* A job for REGISTER of aor on t; with what auth needs when auth is on. */
+static struct job *job_new(struct reg *r, struct tsx *t, const struct reg_aor *aor,
+			   const char *received)
 {
-	struct job *j = mem_alloc(sizeof(*j), job_destroy);
+	size_t alen = strlen(aor->aor) + 1;
+	struct job *j = mem_alloc(sizeof(*j) + alen, job_destroy);
 
 	if (!j)
 		return NULL;
 	j->r = r;
 	atomic_fetch_add(&r->pending, 1);
-	j->buf = malloc(rx->msg.len ? rx->msg.len : 1);
-	if (!j->buf)
-		return mem_deref(j);
-	/* spans are offsets: the message moves with one memcpy of each part */
-	memcpy(j->buf, rx->msg.buf, rx->msg.len);
-	j->m = rx->msg;
-	j->m.buf = j->buf;
+	memcpy(j->aor, aor->aor, alen);
+	if (r->conf.auth) {
+		j->auth = malloc(sizeof(*j->auth));
+		if (!j->auth)
+			return mem_deref(j);
+		j->auth->aor = *aor;
+		snprintf(j->auth->received, sizeof(j->auth->received), "%s", received);
+	}
 	j->t = mem_ref(t);
 	j->loop = tsx_layer_loop(tsx_layer_of(t));
 	return j;
@@ -366,16 +415,14 @@ void reg_request(struct reg *r, struct tsx *t, struct tp_rx *rx)
 		respond(t, v.status, v.reason, NULL);
 		return;
 	}
-	struct job *j = job_new(r, t, rx);
+	struct job *j = job_new(r, t, &aor, received);
 	if (!j) {
 		respond(t, 500, NULL, NULL);
 		return;
 	}
-	j->aor = aor;
-	j->tmpl = tmpl;
 	j->path_supported = reg_supported(&rx->msg, "path");
 	if (r->conf.auth)
-		authenticate(j);
+		authenticate(j, &rx->msg);
 	else
-		apply(j);
+		apply(j, &rx->msg, &tmpl);
 }

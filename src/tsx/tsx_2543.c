@@ -16,11 +16,12 @@
 #include "tsx/tsx_int.h"
 
 /*
- * Complete key k (Via and CSeq parts already set by tsx_key_request) with
- * the RFC 2543 fields.  The hash covers Call-ID, CSeq number and From tag:
- * equal for an INVITE, its ACK and its CANCEL.  Returns 0 or EBADMSG.
+ * Complete key k (Via part already set by tsx_key_request, and x's
+ * transport and cseq) with the RFC 2543 fields, kept in x.  The hash
+ * covers Call-ID, CSeq number and From tag: equal for an INVITE, its ACK
+ * and its CANCEL.  Returns 0 or EBADMSG.
  */
-int tsx_2543_key(struct tsx_key *k, struct msg *m, uint64_t seed)
+int tsx_2543_key(struct tsx_key *k, struct tsx_k2543 *x, struct msg *m, uint64_t seed)
 {
 	const struct msg_hdr *cid = msg_hdr_find(m, MSG_HDR_CALL_ID);
 	const struct msg_nameaddr *from = msg_from(m);
@@ -32,17 +33,18 @@ int tsx_2543_key(struct tsx_key *k, struct msg *m, uint64_t seed)
 	if (!cid || !from || !to || !ruri)
 		return EBADMSG;
 	k->rfc2543 = true;
-	k->callid = cid->value;
-	k->ftag = from->has_tag ? from->tag : SPAN_NULL;
-	k->ttag = to->has_tag ? to->tag : SPAN_NULL;
-	k->ruri = *ruri;
-	num[0] = (uint8_t)(k->cseq >> 24);
-	num[1] = (uint8_t)(k->cseq >> 16);
-	num[2] = (uint8_t)(k->cseq >> 8);
-	num[3] = (uint8_t)k->cseq;
-	h = tsx_hash_add(seed, span_ptr(m->buf, k->callid), k->callid.len);
+	k->x = x;
+	x->callid = cid->value;
+	x->ftag = from->has_tag ? from->tag : SPAN_NULL;
+	x->ttag = to->has_tag ? to->tag : SPAN_NULL;
+	x->ruri = *ruri;
+	num[0] = (uint8_t)(x->cseq >> 24);
+	num[1] = (uint8_t)(x->cseq >> 16);
+	num[2] = (uint8_t)(x->cseq >> 8);
+	num[3] = (uint8_t)x->cseq;
+	h = tsx_hash_add(seed, span_ptr(m->buf, x->callid), x->callid.len);
 	h = tsx_hash_add(h, (const char *)num, sizeof(num));
-	h = tsx_hash_add(h, span_ptr(m->buf, k->ftag), k->ftag.len);
+	h = tsx_hash_add(h, span_ptr(m->buf, x->ftag), x->ftag.len);
 	k->hash = tsx_hash_end(h);
 	return 0;
 }
@@ -56,20 +58,21 @@ static bool exact(const char *a, struct span sa, const char *b, struct span sb)
 /* The To tag the transaction's responses carry: the request's, or ours once sent. */
 static bool resp_tag_equal(const struct tsx *t, const struct tsx_key *k)
 {
-	const struct tsx_key *tk = &t->key;
+	const struct tsx_key *tk = &t->e.key;
+	struct span kt = k->x->ttag;
 
-	if (tk->ttag.len)
-		return exact(tk->buf, tk->ttag, k->buf, k->ttag);
+	if (tk->x->ttag.len)
+		return exact(tk->buf, tk->x->ttag, k->buf, kt);
 	if (!t->tag_sent)
-		return k->ttag.len == 0;
-	return k->ttag.len == t->taglen && memcmp(k->buf + k->ttag.off, t->tag, t->taglen) == 0;
+		return kt.len == 0;
+	return kt.len == t->taglen && memcmp(k->buf + kt.off, tsx_tag_str(t), t->taglen) == 0;
 }
 
 /* Top Via: sent-protocol transport, sent-by, and the (cookie-less) branch if any. */
 static bool via_equal(const struct tsx_key *a, const struct tsx_key *b)
 {
 	return a->port == b->port && span_ieq2(a->buf, a->host, b->buf, b->host) &&
-	       span_ieq2(a->buf, a->transport, b->buf, b->transport) &&
+	       span_ieq2(a->buf, a->x->transport, b->buf, b->x->transport) &&
 	       exact(a->buf, a->branch, b->buf, b->branch);
 }
 
@@ -79,16 +82,17 @@ static bool via_equal(const struct tsx_key *a, const struct tsx_key *b)
  */
 bool tsx_2543_equal(const struct tsx *t, const struct tsx_key *k)
 {
-	const struct tsx_key *tk = &t->key;
+	const struct tsx_key *tk = &t->e.key;
+	const struct tsx_k2543 *a = tk->x, *b = k->x;
 
-	if (tk->cseq != k->cseq || !exact(tk->buf, tk->callid, k->buf, k->callid) ||
-	    !exact(tk->buf, tk->ftag, k->buf, k->ftag) || !via_equal(tk, k))
+	if (a->cseq != b->cseq || !exact(tk->buf, a->callid, k->buf, b->callid) ||
+	    !exact(tk->buf, a->ftag, k->buf, b->ftag) || !via_equal(tk, k))
 		return false;
 	if (k->rmethod == MSG_METHOD_ACK) {
 		if (!resp_tag_equal(t, k))
 			return false;
-	} else if (!exact(tk->buf, tk->ttag, k->buf, k->ttag)) {
+	} else if (!exact(tk->buf, a->ttag, k->buf, b->ttag)) {
 		return false;
 	}
-	return msg_uri_equal(tk->buf, &tk->ruri, k->buf, &k->ruri);
+	return msg_uri_equal(tk->buf, &a->ruri, k->buf, &b->ruri);
 }

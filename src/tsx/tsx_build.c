@@ -64,23 +64,29 @@ size_t tsx_branch(struct tsx_layer *l, char *out, size_t cap)
 	return n;
 }
 
-static char *out_alloc(struct msg_out *o, size_t cap)
+/* Start a message in the layer's scratch buffer (no message is longer). */
+static void out_begin(struct tsx_layer *l, struct msg_out *o)
 {
-	char *p = malloc(cap);
-
-	if (p)
-		msg_out_init(o, p, cap);
-	return p;
+	msg_out_init(o, l->scratch, TSX_SCRATCH);
 }
 
-static int out_finish(struct msg_out *o, char *mem, char **out, uint32_t *outlen)
+/*
+ * End the message begun by out_begin (Content-Length, body) and copy it
+ * out at its size: a kept message costs its length, not a worst-case
+ * capacity.  *out is malloc'ed.  Returns 0, EMSGSIZE or ENOMEM.
+ */
+static int out_end(struct msg_out *o, const char *body, size_t bodylen, char **out,
+		   uint32_t *outlen)
 {
-	int err = msg_out_end(o, NULL, 0);
+	int err = msg_out_end(o, body, bodylen);
+	char *mem;
 
-	if (err) {
-		free(mem);
+	if (err)
 		return err;
-	}
+	mem = malloc(o->len);
+	if (!mem)
+		return ENOMEM;
+	memcpy(mem, o->p, o->len);
 	*out = mem;
 	*outlen = o->len;
 	return 0;
@@ -89,42 +95,98 @@ static int out_finish(struct msg_out *o, char *mem, char **out, uint32_t *outlen
 /*
  * Response code to the stored request of server transaction t, with the
  * transaction's To tag (made up on first use) unless code is 100
- * (§8.2.6.2), extra header lines hdrs and a body.  *out is malloc'ed.
- * Returns 0, ENOMEM, EMSGSIZE or EBADMSG.
+ * (§8.2.6.2), extra header lines hdrs and a body.  *out is malloc'ed;
+ * *headlen (if not NULL) gets the length of what came from the request
+ * (status line, Vias, From, To, Call-ID, CSeq: see tsx_recipe_make).
+ * Returns 0, ENOMEM, EMSGSIZE, EBADMSG, or EALREADY when the request is
+ * no longer kept (tsx_shed: the final response was sent).
  */
 int tsx_build_response(struct tsx *t, unsigned code, const char *reason, const char *hdrs,
-		       const char *body, size_t bodylen, char **out, uint32_t *outlen)
+		       const char *body, size_t bodylen, char **out, uint32_t *outlen,
+		       uint32_t *headlen)
 {
 	struct msg req;
 	struct msg_out o;
-	size_t hlen = hdrs ? strlen(hdrs) : 0;
-	size_t cap = 2 * (size_t)t->reqlen + t->via1len + hlen + bodylen + TSX_TAG_MAX + 256;
 	const char *tag = NULL;
-	char *mem;
-	int err;
 
-	if (reason)
-		cap += strlen(reason);
+	if (!t->req)
+		return EALREADY;
 	if (tsx_reparse(t->req, t->reqlen, &req))
 		return EBADMSG;
 	if (code != 100) {
 		tsx_tag_ensure(t);
-		tag = t->tag;
+		tag = tsx_tag_str(t);
 	}
-	mem = out_alloc(&o, cap);
-	if (!mem)
-		return ENOMEM;
+	out_begin(t->l, &o);
 	msg_out_response_via(&o, &req, code, reason, tag, t->via1, t->via1len);
-	if (hlen)
-		msg_out_raw(&o, hdrs, hlen);
-	err = msg_out_end(&o, body, bodylen);
-	if (err) {
-		free(mem);
-		return err;
-	}
-	*out = mem;
-	*outlen = o.len;
-	return 0;
+	if (headlen)
+		*headlen = o.len;
+	if (hdrs)
+		msg_out_raw(&o, hdrs, strlen(hdrs));
+	return out_end(&o, body, bodylen, out, outlen);
+}
+
+/* "SIP/2.0 200 " precedes the reason phrase in a status line we wrote (§7.2). */
+#define REASON_AT 12u
+
+/*
+ * Server non-INVITE transaction t has sent its final response t->resp,
+ * built by tsx_build_response with head length headlen: keep only the
+ * reason phrase and what followed the head (the TU's header lines,
+ * Content-Length, body), "reason NUL rest", instead of every byte.  A
+ * retransmission of the request carries the same Vias, From, To, Call-ID
+ * and CSeq as the original (§17.1.2.2 resends the same request), so the
+ * response built again from it and this recipe (tsx_recipe_send) is the
+ * response sent first (§17.2.2).  Without memory the bytes stay.
+ */
+void tsx_recipe_make(struct tsx *t, uint32_t headlen)
+{
+	const char *eol;
+	size_t rlen, rest;
+	char *r;
+
+	if (!t->resp || headlen <= REASON_AT || headlen > t->resplen)
+		return;
+	eol = memchr(t->resp + REASON_AT, '\r', headlen - REASON_AT);
+	if (!eol)
+		return;
+	rlen = (size_t)(eol - (t->resp + REASON_AT));
+	rest = t->resplen - headlen;
+	r = malloc(rlen + 1 + rest);
+	if (!r)
+		return;
+	memcpy(r, t->resp + REASON_AT, rlen);
+	r[rlen] = '\0';
+	memcpy(r + rlen + 1, t->resp + headlen, rest);
+	free(t->resp);
+	t->resp = r;
+	t->resplen = (uint32_t)(rlen + 1 + rest);
+	t->recipe = true;
+}
+
+/*
+ * Send a final response kept as a recipe (tsx_recipe_make: reason NUL
+ * rest, len bytes) again to d, built from retransmitted request rx with the
+ * top Via the transport would have rewritten and To tag `tag` (NUL-
+ * terminated).  Returns 0 or the transport's errno.
+ */
+int tsx_recipe_send(struct tsx_layer *l, const struct tp_dest *d, unsigned code, const char *tag,
+		    const char *recipe, uint32_t len, struct tp_rx *rx)
+{
+	char via[MSG_MAX_LINE];
+	struct msg_out o;
+	const char *nul = memchr(recipe, '\0', len);
+	int vlen = tsx_via1(rx, via, sizeof(via));
+
+	if (!nul)
+		return 0;
+	out_begin(l, &o);
+	msg_out_response_via(&o, &rx->msg, code, recipe, tag, vlen > 0 ? via : NULL,
+			     vlen > 0 ? (size_t)vlen : 0);
+	msg_out_raw(&o, nul + 1, len - (size_t)(nul - recipe) - 1);
+	if (o.overflow)
+		return 0;
+	return tp_send(l->tp, d, o.p, o.len);
 }
 
 /* Value of the first header with this id, or NULL. */
@@ -138,21 +200,19 @@ static const struct msg_hdr *hdr1(const struct msg *m, enum msg_hdr_id id)
  * request line, top Via only, Route set, From, To (from `to` of tobuf),
  * Call-ID, CSeq with the new method, Max-Forwards.
  */
-static int build_from_request(struct msg *req, const char *method, const char *tobuf,
-			      const struct msg_hdr *to, char **out, uint32_t *outlen)
+static int build_from_request(struct tsx_layer *l, struct msg *req, const char *method,
+			      const char *tobuf, const struct msg_hdr *to, char **out,
+			      uint32_t *outlen)
 {
 	const struct msg_hdr *via = hdr1(req, MSG_HDR_VIA);
 	const struct msg_hdr *from = hdr1(req, MSG_HDR_FROM);
 	const struct msg_hdr *cid = hdr1(req, MSG_HDR_CALL_ID);
 	const struct msg_cseq *cs = msg_cseq(req);
 	struct msg_out o;
-	char *mem;
 
 	if (!via || !from || !cid || !to || !cs)
 		return EBADMSG;
-	mem = out_alloc(&o, (size_t)req->len + to->value.len + 256);
-	if (!mem)
-		return ENOMEM;
+	out_begin(l, &o);
 	msg_out_request_line(&o, method, span_ptr(req->buf, req->ruri_s), req->ruri_s.len);
 	msg_out_header(&o, "Via", span_ptr(req->buf, via->value), via->value.len);
 	for (const struct msg_hdr *h = hdr1(req, MSG_HDR_ROUTE); h; h = msg_hdr_next(req, h))
@@ -162,7 +222,7 @@ static int build_from_request(struct msg *req, const char *method, const char *t
 	msg_out_header(&o, "Call-ID", span_ptr(req->buf, cid->value), cid->value.len);
 	msg_out_headerf(&o, "CSeq", "%u %s", (unsigned)cs->num, method);
 	msg_out_header(&o, "Max-Forwards", "70", 2);
-	return out_finish(&o, mem, out, outlen);
+	return out_end(&o, NULL, 0, out, outlen);
 }
 
 /*
@@ -177,9 +237,9 @@ int tsx_build_ack(struct tsx *t, struct msg *resp)
 
 	if (t->ack)
 		return 0;
-	if (tsx_reparse(t->req, t->reqlen, &req))
+	if (!t->req || tsx_reparse(t->req, t->reqlen, &req))
 		return EBADMSG;
-	return build_from_request(&req, "ACK", resp->buf, to, &t->ack, &t->acklen);
+	return build_from_request(t->l, &req, "ACK", resp->buf, to, &t->ack, &t->acklen);
 }
 
 /* CANCEL for client INVITE transaction inv (§9.1).  *out is malloc'ed. */
@@ -187,9 +247,10 @@ int tsx_build_cancel(const struct tsx *inv, char **out, uint32_t *outlen)
 {
 	struct msg req;
 
-	if (tsx_reparse(inv->req, inv->reqlen, &req))
+	if (!inv->req || tsx_reparse(inv->req, inv->reqlen, &req))
 		return EBADMSG;
-	return build_from_request(&req, "CANCEL", req.buf, hdr1(&req, MSG_HDR_TO), out, outlen);
+	return build_from_request(inv->l, &req, "CANCEL", req.buf, hdr1(&req, MSG_HDR_TO), out,
+				  outlen);
 }
 
 /*

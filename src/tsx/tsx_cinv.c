@@ -38,7 +38,7 @@ int tsx_cinv_start(struct tsx *t)
 		return 0;
 	}
 	if (!t->reliable) {
-		t->tr_ival = tm->t1;
+		t->tr_ival = (uint32_t)tm->t1;
 		tsx_timer_tr(t, TSX_TIMER_A, tm->t1);
 	}
 	return 0;
@@ -126,6 +126,8 @@ static int final(struct tsx *t, const struct tsx_ev *ev)
 	tsx_to_tu(t, &ev->rx->msg, ev->rx);
 	if (err || t->reliable)
 		tsx_terminate(t);
+	else
+		tsx_shed(t, false); /* Timer D: the key and the ACK are enough */
 	return 0;
 }
 

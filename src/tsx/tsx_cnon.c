@@ -27,7 +27,7 @@ int tsx_cnon_start(struct tsx *t)
 		return 0;
 	}
 	if (!t->reliable) {
-		t->tr_ival = tm->t1;
+		t->tr_ival = (uint32_t)tm->t1;
 		tsx_timer_tr(t, TSX_TIMER_E, tm->t1);
 	}
 	return 0;
@@ -57,6 +57,8 @@ static int response(struct tsx *t, const struct tsx_ev *ev)
 	tsx_to_tu(t, &ev->rx->msg, ev->rx);
 	if (t->reliable)
 		tsx_terminate(t);
+	else
+		tsx_shed(t, false); /* Timer K matches by the key alone */
 	return 0;
 }
 
@@ -68,9 +70,9 @@ static int retransmit(struct tsx *t)
 	if (tsx_xmit(t, t->req, t->reqlen))
 		return give_up(t, 503);
 	if (t->state == TSX_STATE_PROCEEDING)
-		t->tr_ival = t2;
+		t->tr_ival = (uint32_t)t2;
 	else
-		t->tr_ival = 2 * t->tr_ival < t2 ? 2 * t->tr_ival : t2;
+		t->tr_ival = (uint32_t)(2 * t->tr_ival < t2 ? 2 * t->tr_ival : t2);
 	tsx_timer_tr(t, TSX_TIMER_E, t->tr_ival);
 	return 0;
 }

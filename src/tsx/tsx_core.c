@@ -11,6 +11,11 @@
 #include "ringlet/mem.h"
 #include "tsx/tsx_int.h"
 
+static bool is_server(const struct tsx *t)
+{
+	return t->kind == TSX_SERVER_INVITE || t->kind == TSX_SERVER_NON_INVITE;
+}
+
 /*
  * Destructor: the only teardown path (STYLE.md §2, "Ownership").  A
  * transaction is never still linked here: the layer holds a reference for
@@ -24,34 +29,124 @@ static void tsx_destroy(void *arg)
 	loop_timer_cancel(&t->tr);
 	loop_timer_cancel(&t->to);
 	free(t->req);
-	free(t->resp);
-	free(t->via1);
-	free(t->ack);
+	if (is_server(t)) {
+		free(t->resp);
+		free(t->via1);
+		free(t->tag_long);
+	} else {
+		free(t->ack);
+	}
+	if (t->e.key.rfc2543)
+		free(t->e.key.x);
 	if (t->dest.conn)
 		tp_conn_unref(t->dest.conn);
 }
 
+/* Copy span s of src to kb at *off; the same bytes as a span of kb. */
+static struct span kcopy(char *kb, size_t *off, const char *src, struct span s)
+{
+	struct span r = {(uint32_t)*off, s.len};
+
+	memcpy(kb + *off, src + s.off, s.len);
+	*off += s.len;
+	return r;
+}
+
+/* Bytes tsx_key_copy needs for RFC 3261 key k: branch, sent-by host, extension method. */
+size_t tsx_key_bytes(const struct tsx_key *k)
+{
+	return (size_t)k->branch.len + k->host.len +
+	       (k->method == MSG_METHOD_OTHER ? k->method_s.len : 0);
+}
+
+/*
+ * *dst = RFC 3261 key *src with its bytes copied into kb (tsx_key_bytes of
+ * them), so it matches without the message it came from.
+ */
+void tsx_key_copy(struct tsx_key *dst, const struct tsx_key *src, char *kb)
+{
+	size_t off = 0;
+
+	*dst = *src;
+	dst->buf = kb;
+	dst->x = NULL;
+	dst->branch = kcopy(kb, &off, src->buf, src->branch);
+	dst->host = kcopy(kb, &off, src->buf, src->host);
+	dst->method_s = src->method == MSG_METHOD_OTHER ? kcopy(kb, &off, src->buf, src->method_s)
+							: SPAN_NULL;
+}
+
 /*
  * A new transaction of layer l taking over req (malloc'ed, freed on
- * failure).  Not linked anywhere yet.  Returns NULL on ENOMEM.
+ * failure), found by key k (spans relative to req, or to a buffer with the
+ * same bytes at the same offsets): the key's bytes are copied into the
+ * transaction, so it matches after the request is gone.  Not linked
+ * anywhere yet.  Returns NULL on ENOMEM.
  */
-struct tsx *tsx_new(struct tsx_layer *l, uint8_t kind, char *req, uint32_t len)
+struct tsx *tsx_new(struct tsx_layer *l, uint8_t kind, char *req, uint32_t len,
+		    const struct tsx_key *k)
 {
-	struct tsx *t = mem_alloc(sizeof(*t), tsx_destroy);
+	struct tsx_k2543 *x = NULL;
+	struct tsx *t;
 
+	if (k->rfc2543) {
+		x = malloc(sizeof(*x));
+		if (!x) {
+			free(req);
+			return NULL;
+		}
+		*x = *k->x;
+	}
+	t = mem_alloc(sizeof(*t) + (x ? 0 : tsx_key_bytes(k)), tsx_destroy);
 	if (!t) {
+		free(x);
 		free(req);
 		return NULL;
 	}
 	t->l = l;
-	t->worker = l->worker;
+	t->e.worker = l->worker;
 	t->kind = kind;
 	t->req = req;
 	t->reqlen = len;
-	t->key.buf = req;
+	if (x) {
+		t->e.key = *k;
+		t->e.key.buf = req;
+		t->e.key.x = x;
+	} else {
+		tsx_key_copy(&t->e.key, k, t->kb);
+	}
 	loop_timer_init(&t->tr);
 	loop_timer_init(&t->to);
 	return t;
+}
+
+/*
+ * The final response is sent (server) or passed up (client): drop what
+ * only building messages needed, the request and the rewritten Via (kept
+ * for RFC 2543 keys, which point into the request, and for a server INVITE
+ * whose TU sends its 2xx retransmissions with tsx_respond), and the last
+ * response unless keep_resp (it is retransmitted: server non-INVITE in
+ * Completed, server INVITE in Completed).  Matching needs only kb[].
+ */
+void tsx_shed(struct tsx *t, bool keep_resp)
+{
+	bool server = is_server(t);
+
+	if (!t->e.key.rfc2543 && !t->keep_req) {
+		free(t->req);
+		t->req = NULL;
+		t->reqlen = 0;
+		if (server) {
+			free(t->via1);
+			t->via1 = NULL;
+			t->via1len = 0;
+		}
+	}
+	if (server && !keep_resp) {
+		free(t->resp);
+		t->resp = NULL;
+		t->resplen = 0;
+	}
 }
 
 /* Run event ev through t's state machine; t stays alive until it returns. */
@@ -161,7 +256,7 @@ void tsx_synth(struct tsx *t, unsigned code)
 	char *mem;
 
 	t->code = (uint16_t)code;
-	if (t->detached || !t->fn || tsx_reparse(t->req, t->reqlen, &req))
+	if (t->detached || !t->fn || !t->req || tsx_reparse(t->req, t->reqlen, &req))
 		return;
 	mem = malloc(cap);
 	if (!mem)
@@ -198,7 +293,7 @@ void tsx_keep_response(struct tsx *t, char *data, uint32_t len, unsigned code)
 	t->resplen = len;
 	t->code = (uint16_t)code;
 	if (code != 100 && !t->tag_sent)
-		tsx_tag_set(t, NULL, 0, true);
+		(void)tsx_tag_set(t, NULL, 0, true);
 }
 
 /*
@@ -211,6 +306,7 @@ int tsx_client_new(struct tsx **out, struct tsx_layer *l, const struct tp_dest *
 	struct msg m;
 	const struct msg_via *via;
 	const struct msg_cseq *cs;
+	struct tsx_key k = {0};
 	struct tsx *t;
 
 	if (tsx_reparse(req, len, &m) || !m.is_request || m.method == MSG_METHOD_ACK ||
@@ -219,15 +315,17 @@ int tsx_client_new(struct tsx **out, struct tsx_layer *l, const struct tp_dest *
 		free(req);
 		return EBADMSG;
 	}
+	k.buf = req;
+	k.method = cs->method_id;
+	k.rmethod = m.method;
+	k.method_s = cs->method;
+	k.branch = via->branch;
+	k.hash = tsx_hash_end(tsx_hash_add(0, req + via->branch.off, via->branch.len));
 	t = tsx_new(l, cs->method_id == MSG_METHOD_INVITE ? TSX_CLIENT_INVITE
-							 : TSX_CLIENT_NON_INVITE, req, len);
+							 : TSX_CLIENT_NON_INVITE,
+		    req, len, &k);
 	if (!t)
 		return ENOMEM;
-	t->key.method = cs->method_id;
-	t->key.rmethod = m.method;
-	t->key.method_s = cs->method;
-	t->key.branch = via->branch;
-	t->key.hash = tsx_hash_end(tsx_hash_add(0, req + via->branch.off, via->branch.len));
 	t->dest = *dest;
 	if (t->dest.conn)
 		tp_conn_ref(t->dest.conn);
@@ -267,14 +365,14 @@ int tsx_request(struct tsx **out, struct tsx_layer *l, const struct tp_dest *des
 	return tsx_client_new(out, l, dest, buf, n, fn, arg);
 }
 
-static bool is_server(const struct tsx *t)
+static int send_built(struct tsx *t, char *data, uint32_t len, unsigned code, uint32_t headlen)
 {
-	return t->kind == TSX_SERVER_INVITE || t->kind == TSX_SERVER_NON_INVITE;
-}
-
-static int send_built(struct tsx *t, char *data, uint32_t len, unsigned code)
-{
-	struct tsx_ev ev = {.type = TSX_EV_SEND, .code = (uint16_t)code, .data = data, .len = len};
+	struct tsx_ev ev = {.type = TSX_EV_SEND,
+			    .code = (uint16_t)code,
+			    .built = headlen != 0,
+			    .headlen = headlen,
+			    .data = data,
+			    .len = len};
 
 	return tsx_dispatch(t, &ev);
 }
@@ -283,17 +381,17 @@ int tsx_respond(struct tsx *t, unsigned code, const char *reason, const char *hd
 		const char *body, size_t bodylen)
 {
 	char *data;
-	uint32_t len;
+	uint32_t len, headlen;
 	int err;
 
 	if (!t->l)
 		return ESRCH;
 	if (!is_server(t) || code < 100 || code > 699)
 		return EINVAL;
-	err = tsx_build_response(t, code, reason, hdrs, body, bodylen, &data, &len);
+	err = tsx_build_response(t, code, reason, hdrs, body, bodylen, &data, &len, &headlen);
 	if (err)
 		return err;
-	return send_built(t, data, len, code);
+	return send_built(t, data, len, code, headlen);
 }
 
 /* Adopt the To tag of a pre-built response as the transaction's tag. */
@@ -303,7 +401,7 @@ static void adopt_tag(struct tsx *t, struct msg *m)
 
 	if (t->tag_sent || m->status == 100 || !to || !to->has_tag || to->tag.len > TSX_TAG_MAX)
 		return;
-	tsx_tag_set(t, span_ptr(m->buf, to->tag), to->tag.len, false);
+	(void)tsx_tag_set(t, span_ptr(m->buf, to->tag), to->tag.len, false);
 }
 
 int tsx_send_response(struct tsx *t, const char *data, size_t len)
@@ -326,7 +424,7 @@ int tsx_send_response(struct tsx *t, const char *data, size_t len)
 		return ENOMEM;
 	memcpy(copy, data, len);
 	adopt_tag(t, &m);
-	return send_built(t, copy, (uint32_t)len, m.status);
+	return send_built(t, copy, (uint32_t)len, m.status, 0);
 }
 
 static bool tag_char(char c)
@@ -346,15 +444,21 @@ int tsx_set_tag(struct tsx *t, const char *tag, size_t len)
 			return EINVAL;
 	if (t->tag_sent)
 		return EALREADY;
-	tsx_tag_set(t, tag, len, false);
-	return 0;
+	return tsx_tag_set(t, tag, len, false);
+}
+
+const char *tsx_tag_str(const struct tsx *t)
+{
+	if (!is_server(t))
+		return "";
+	return t->tag_long ? t->tag_long : t->tag;
 }
 
 const char *tsx_tag(struct tsx *t)
 {
 	if (is_server(t))
 		tsx_tag_ensure(t);
-	return t->tag;
+	return tsx_tag_str(t);
 }
 
 struct tsx *tsx_cancel_target(struct tsx *t)
@@ -362,13 +466,13 @@ struct tsx *tsx_cancel_target(struct tsx *t)
 	struct tsx_key k;
 	struct tsx *inv;
 
-	if (!t->l || t->kind != TSX_SERVER_NON_INVITE || t->key.rmethod != MSG_METHOD_CANCEL)
+	if (!t->l || t->kind != TSX_SERVER_NON_INVITE || t->e.key.rmethod != MSG_METHOD_CANCEL)
 		return NULL;
-	k = t->key;
+	k = t->e.key;
 	k.method = MSG_METHOD_INVITE;
 	k.rmethod = MSG_METHOD_INVITE;
 	inv = tsx_group_find(t->l, &k);
-	return inv && inv->worker == t->worker ? inv : NULL;
+	return inv && inv->e.worker == t->e.worker ? inv : NULL;
 }
 
 void tsx_detach(struct tsx *t)
@@ -388,14 +492,14 @@ enum tsx_state tsx_state(const struct tsx *t)
 
 const char *tsx_request_buf(const struct tsx *t, size_t *len)
 {
-	*len = t->reqlen;
+	*len = t->req ? t->reqlen : 0;
 	return t->req;
 }
 
 const char *tsx_branch_of(const struct tsx *t, size_t *len)
 {
-	*len = t->key.branch.len;
-	return t->req + t->key.branch.off;
+	*len = t->e.key.branch.len;
+	return t->e.key.buf + t->e.key.branch.off;
 }
 
 unsigned tsx_last_code(const struct tsx *t)

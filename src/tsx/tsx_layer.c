@@ -55,20 +55,26 @@ static int tab_init(struct tsx_tab *tb, uint32_t n)
 	return 0;
 }
 
-static void tab_add(struct tsx_tab *tb, struct tsx *t)
+static void tab_add(struct tsx_tab *tb, struct tsx_ent *e)
 {
-	struct tsx **b = &tb->b[t->key.hash & tb->mask];
+	struct tsx_ent **b = &tb->b[e->key.hash & tb->mask];
 
-	t->hnext = *b;
-	*b = t;
+	e->hnext = *b;
+	*b = e;
 }
 
-static void tab_del(struct tsx_tab *tb, struct tsx *t)
+/* Take e out of its chain; put repl (if not NULL) in its place. */
+static void tab_del(struct tsx_tab *tb, struct tsx_ent *e, struct tsx_ent *repl)
 {
-	for (struct tsx **pp = &tb->b[t->key.hash & tb->mask]; *pp; pp = &(*pp)->hnext) {
-		if (*pp == t) {
-			*pp = t->hnext;
-			t->hnext = NULL;
+	for (struct tsx_ent **pp = &tb->b[e->key.hash & tb->mask]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == e) {
+			if (repl) {
+				repl->hnext = e->hnext;
+				*pp = repl;
+			} else {
+				*pp = e->hnext;
+			}
+			e->hnext = NULL;
 			return;
 		}
 	}
@@ -78,17 +84,17 @@ static void tab_del(struct tsx_tab *tb, struct tsx *t)
 static void tab_grow(struct tsx_tab *tb)
 {
 	uint32_t n = (tb->mask + 1) * 2;
-	struct tsx **b = calloc(n, sizeof(*b));
+	struct tsx_ent **b = calloc(n, sizeof(*b));
 
 	if (!b)
 		return;
 	for (uint32_t i = 0; i <= tb->mask; i++) {
-		struct tsx *t = tb->b[i], *next;
+		struct tsx_ent *e = tb->b[i], *next;
 
-		for (; t; t = next) {
-			next = t->hnext;
-			t->hnext = b[t->key.hash & (n - 1)];
-			b[t->key.hash & (n - 1)] = t;
+		for (; e; e = next) {
+			next = e->hnext;
+			e->hnext = b[e->key.hash & (n - 1)];
+			b[e->key.hash & (n - 1)] = e;
 		}
 	}
 	free(tb->b);
@@ -139,23 +145,37 @@ static pthread_mutex_t *stripe_of(struct tsx_group *g, uint32_t hash)
 }
 
 /* Server table lookup; the stripe lock of k->hash is held. */
-static struct tsx *gfind(struct tsx_group *g, const struct tsx_key *k)
+static struct tsx_ent *gfind(struct tsx_group *g, const struct tsx_key *k)
 {
-	for (struct tsx *t = g->tab.b[k->hash & g->tab.mask]; t; t = t->hnext)
-		if (tsx_key_equal(t, k))
-			return t;
+	for (struct tsx_ent *e = g->tab.b[k->hash & g->tab.mask]; e; e = e->hnext)
+		if (tsx_key_equal(e, k))
+			return e;
 	return NULL;
 }
 
+/* The live server transaction of key k (a done record is none), or NULL. */
 struct tsx *tsx_group_find(struct tsx_layer *l, const struct tsx_key *k)
 {
 	pthread_mutex_t *m = stripe_of(l->g, k->hash);
-	struct tsx *t;
+	struct tsx_ent *e;
 
 	pthread_mutex_lock(m);
-	t = gfind(l->g, k);
+	e = gfind(l->g, k);
 	pthread_mutex_unlock(m);
-	return t;
+	return e && !e->done ? TSX_OF(e) : NULL;
+}
+
+/*
+ * Replace server table entry old by repl (same key) or, repl NULL, take it
+ * out, under its stripe lock.
+ */
+void tsx_group_swap(struct tsx_layer *l, struct tsx_ent *old, struct tsx_ent *repl)
+{
+	pthread_mutex_t *m = stripe_of(l->g, old->key.hash);
+
+	pthread_mutex_lock(m);
+	tab_del(&l->g->tab, old, repl);
+	pthread_mutex_unlock(m);
 }
 
 /*
@@ -164,20 +184,34 @@ struct tsx *tsx_group_find(struct tsx_layer *l, const struct tsx_key *k)
  * the owner writes it under that lock too.  len 0 keeps the tag and only
  * sets `sent`.
  */
-void tsx_tag_set(struct tsx *t, const char *tag, size_t len, bool sent)
+int tsx_tag_set(struct tsx *t, const char *tag, size_t len, bool sent)
 {
-	pthread_mutex_t *m = t->linked && t->l ? stripe_of(t->l->g, t->key.hash) : NULL;
+	pthread_mutex_t *m = t->linked && t->l ? stripe_of(t->l->g, t->e.key.hash) : NULL;
+	char *nl = NULL, *old = NULL;
 
+	if (len > TSX_TAG_INLINE) {
+		nl = malloc(len + 1);
+		if (!nl)
+			return ENOMEM;
+		memcpy(nl, tag, len);
+		nl[len] = '\0';
+	}
 	if (m)
 		pthread_mutex_lock(m);
 	if (len) {
-		memcpy(t->tag, tag, len);
+		old = t->tag_long;
+		t->tag_long = nl;
+		if (!nl) {
+			memcpy(t->tag, tag, len);
+			t->tag[len] = '\0';
+		}
 		t->taglen = (uint8_t)len;
-		t->tag[len] = '\0';
 	}
 	t->tag_sent |= sent;
 	if (m)
 		pthread_mutex_unlock(m);
+	free(old);
+	return 0;
 }
 
 /* Give server transaction t a random To tag if it has none yet (§19.3). */
@@ -188,7 +222,7 @@ void tsx_tag_ensure(struct tsx *t)
 	if (t->taglen || !t->l)
 		return;
 	tsx_random_hex(t->l, tag, sizeof(tag));
-	tsx_tag_set(t, tag, sizeof(tag), false);
+	(void)tsx_tag_set(t, tag, sizeof(tag), false);
 }
 
 /* Put t on its layer's list, and clients in the layer's table. */
@@ -199,7 +233,7 @@ void tsx_link(struct tsx *t)
 	list_push_back(&l->all, &t->le);
 	l->count++;
 	if (t->kind == TSX_CLIENT_INVITE || t->kind == TSX_CLIENT_NON_INVITE) {
-		tab_add(&l->ctab, t);
+		tab_add(&l->ctab, &t->e);
 		t->linked = true;
 		if (++l->ctab.count > 2 * (l->ctab.mask + 1))
 			tab_grow(&l->ctab);
@@ -216,14 +250,10 @@ void tsx_unlink(struct tsx *t)
 		return;
 	t->linked = false;
 	if (t->kind == TSX_CLIENT_INVITE || t->kind == TSX_CLIENT_NON_INVITE) {
-		tab_del(&l->ctab, t);
+		tab_del(&l->ctab, &t->e, NULL);
 		l->ctab.count--;
 	} else {
-		pthread_mutex_t *m = stripe_of(l->g, t->key.hash);
-
-		pthread_mutex_lock(m);
-		tab_del(&l->g->tab, t);
-		pthread_mutex_unlock(m);
+		tsx_group_swap(l, &t->e, NULL);
 	}
 }
 
@@ -254,7 +284,9 @@ int tsx_layer_alloc(struct tsx_layer **out, struct tsx_group *g, unsigned worker
 		goto fail;
 	}
 	l = calloc(1, sizeof(*l));
-	if (!l || tab_init(&l->ctab, CLIENT_BUCKETS)) {
+	if (!l || !(l->scratch = malloc(TSX_SCRATCH)) || tab_init(&l->ctab, CLIENT_BUCKETS)) {
+		if (l)
+			free(l->scratch);
 		free(l);
 		err = ENOMEM;
 		goto fail;
@@ -272,6 +304,7 @@ int tsx_layer_alloc(struct tsx_layer **out, struct tsx_group *g, unsigned worker
 	if (tu)
 		l->tu = *tu;
 	list_init(&l->all);
+	loop_timer_init(&l->done_tmr);
 	g->layers[worker] = l;
 	tp->recv = layer_recv;
 	tp->recv_arg = l;
@@ -291,6 +324,7 @@ void tsx_layer_free(struct tsx_layer *l)
 		return;
 	while ((n = list_front(&l->all)) != NULL)
 		tsx_terminate(LIST_ENTRY(n, struct tsx, le));
+	tsx_done_free_all(l);
 	if (l->tp->recv == layer_recv && l->tp->recv_arg == l) {
 		l->tp->recv = NULL;
 		l->tp->recv_arg = NULL;
@@ -299,6 +333,7 @@ void tsx_layer_free(struct tsx_layer *l)
 	if (l->own_group)
 		tsx_group_free(l->g);
 	free(l->ctab.b);
+	free(l->scratch);
 	free(l);
 }
 
@@ -393,10 +428,10 @@ static struct tsx *cfind(struct tsx_layer *l, const char *b, size_t n, struct ms
 {
 	uint32_t h = tsx_hash_end(tsx_hash_add(0, b, n));
 
-	for (struct tsx *t = l->ctab.b[h & l->ctab.mask]; t; t = t->hnext)
-		if (t->key.hash == h &&
-		    tsx_client_match(t, b, n, cs->method_id, m->buf, cs->method))
-			return t;
+	for (struct tsx_ent *e = l->ctab.b[h & l->ctab.mask]; e; e = e->hnext)
+		if (e->key.hash == h &&
+		    tsx_client_match(TSX_OF(e), b, n, cs->method_id, m->buf, cs->method))
+			return TSX_OF(e);
 	return NULL;
 }
 
@@ -429,16 +464,29 @@ static void response_in(struct tsx_layer *l, struct tp_rx *rx, bool handed)
 }
 
 /*
- * Keep the top Via the server transport would have written (RFC 3261
- * §18.2.1 received, RFC 3581 rport) for every response of t.  Without
- * memory the responses carry the Via as received, which still routes them.
+ * The top Via the server transport would have written for rx (RFC 3261
+ * §18.2.1 received, RFC 3581 rport) into out: its length, or 0 when the
+ * Via stays as received (or cannot be rewritten).
+ */
+int tsx_via1(const struct tp_rx *rx, char *out, size_t cap)
+{
+	char add[128];
+
+	if (tp_via_received(rx, add, sizeof(add)) <= 0)
+		return 0;
+	int n = tp_via_rewrite(rx, out, cap);
+	return n > 0 ? n : 0;
+}
+
+/*
+ * Keep that Via for every response of t.  Without memory the responses
+ * carry the Via as received, which still routes them.
  */
 static void via1_fixup(struct tsx *t, const struct tp_rx *rx)
 {
-	char add[128], via[MSG_MAX_LINE];
-	if (tp_via_received(rx, add, sizeof(add)) <= 0)
-		return;
-	int n = tp_via_rewrite(rx, via, sizeof(via));
+	char via[MSG_MAX_LINE];
+	int n = tsx_via1(rx, via, sizeof(via));
+
 	if (n <= 0)
 		return;
 	t->via1 = malloc((size_t)n);
@@ -463,17 +511,15 @@ static struct tsx *server_new(struct tsx_layer *l, struct tp_rx *rx, const struc
 	memcpy(req, rx->msg.buf, rx->msg.len);
 	t = tsx_new(l, k->rmethod == MSG_METHOD_INVITE ? TSX_SERVER_INVITE
 						       : TSX_SERVER_NON_INVITE,
-		    req, rx->msg.len);
+		    req, rx->msg.len, k);
 	if (!t)
 		return NULL;
-	t->key = *k;
-	t->key.buf = req;
 	t->dest = d;
 	via1_fixup(t, rx);
 	if (d.conn)
 		tp_conn_ref(d.conn);
 	t->reliable = tp_proto_reliable((enum tp_proto)rx->proto);
-	tab_add(&l->g->tab, t);
+	tab_add(&l->g->tab, &t->e);
 	t->linked = true;
 	tsx_link(t);
 	return t;
@@ -495,6 +541,19 @@ static void server_start(struct tsx_layer *l, struct tsx *t, struct tp_rx *rx)
 }
 
 /*
+ * A CANCEL whose INVITE has sent its 2xx and is now a record (tsx_done.c):
+ * it has no effect, and is answered 200 (RFC 3261 §9.2, §16.10) here, as
+ * the TU would: no TU holds that INVITE any more.
+ */
+static void cancel_answered(struct tsx *t)
+{
+	tsx_snon_start(t);
+	mem_ref(t);
+	tsx_respond(t, 200, NULL, NULL, NULL, 0);
+	mem_deref(t);
+}
+
+/*
  * §17.2.3: a request goes to its server transaction (ACK: the INVITE's),
  * wherever that lives; otherwise it starts one, on the worker that owns the
  * INVITE for a CANCEL.  An ACK nothing matches is stray (an ACK for a 2xx).
@@ -503,30 +562,36 @@ static void request_in(struct tsx_layer *l, struct tp_rx *rx, bool handed)
 {
 	struct tsx_group *g = l->g;
 	struct tsx_key k, ik;
-	struct tsx *t, *inv = NULL;
+	struct tsx_k2543 x;
+	struct tsx_ent *e, *inv = NULL;
+	struct tsx *t;
 	pthread_mutex_t *m;
 	unsigned owner;
 
-	if (tsx_key_request(&k, &rx->msg, g->seed))
+	if (tsx_key_request(&k, &x, &rx->msg, g->seed))
 		return;
 	m = stripe_of(g, k.hash);
 	pthread_mutex_lock(m);
-	t = gfind(g, &k);
-	if (!t && k.rmethod == MSG_METHOD_CANCEL) {
+	e = gfind(g, &k);
+	if (!e && k.rmethod == MSG_METHOD_CANCEL) {
 		ik = k;
 		ik.method = MSG_METHOD_INVITE;
 		ik.rmethod = MSG_METHOD_INVITE;
 		inv = gfind(g, &ik);
 	}
-	if (t) {
-		owner = t->worker;
+	if (e) {
+		/* only its owner frees an entry, so it outlives the lock on its thread */
+		owner = e->worker;
 		pthread_mutex_unlock(m);
-		if (owner == l->worker) {
+		if (owner != l->worker) {
+			if (!handed)
+				handoff(g->layers[owner], rx);
+		} else if (e->done) {
+			tsx_done_rx(l, TSX_DONE_OF(e), rx);
+		} else {
 			struct tsx_ev ev = {.type = TSX_EV_RX, .rx = rx};
 
-			tsx_dispatch(t, &ev);
-		} else if (!handed) {
-			handoff(g->layers[owner], rx);
+			tsx_dispatch(TSX_OF(e), &ev);
 		}
 		return;
 	}
@@ -543,7 +608,9 @@ static void request_in(struct tsx_layer *l, struct tp_rx *rx, bool handed)
 	}
 	t = server_new(l, rx, &k);
 	pthread_mutex_unlock(m);
-	if (t)
+	if (t && inv && inv->done && inv->worker == l->worker)
+		cancel_answered(t);
+	else if (t)
 		server_start(l, t, rx);
 }
 

@@ -74,8 +74,9 @@ static bool cseq_consistent(const struct msg *m, const struct msg_cseq *cs)
  * method of an ACK is INVITE (an ACK for a non-2xx final belongs to the
  * INVITE transaction).  Returns 0, or EBADMSG when the Via, CSeq or (RFC
  * 2543) Call-ID, From, To or Request-URI needed are missing or malformed.
+ * An RFC 2543 key keeps its extra fields in *x (k->x == x).
  */
-int tsx_key_request(struct tsx_key *k, struct msg *m, uint64_t seed)
+int tsx_key_request(struct tsx_key *k, struct tsx_k2543 *x, struct msg *m, uint64_t seed)
 {
 	const struct msg_via *v = msg_top_via(m);
 	const struct msg_cseq *cs = msg_cseq(m);
@@ -88,12 +89,14 @@ int tsx_key_request(struct tsx_key *k, struct msg *m, uint64_t seed)
 	k->method = m->method == MSG_METHOD_ACK ? MSG_METHOD_INVITE : m->method;
 	k->method_s = m->method_s;
 	k->host = v->host;
-	k->transport = v->transport;
 	k->port = v->port ? v->port : default_port(m->buf, v->transport);
-	k->cseq = cs->num;
 	k->branch = v->branch;
-	if (!tsx_branch_is_3261(span_ptr(m->buf, v->branch), v->branch.len))
-		return tsx_2543_key(k, m, seed);
+	if (!tsx_branch_is_3261(span_ptr(m->buf, v->branch), v->branch.len)) {
+		memset(x, 0, sizeof(*x));
+		x->transport = v->transport;
+		x->cseq = cs->num;
+		return tsx_2543_key(k, x, m, seed);
+	}
 	k->hash = tsx_hash_end(tsx_hash_add(seed, span_ptr(m->buf, v->branch), v->branch.len));
 	return 0;
 }
@@ -108,19 +111,19 @@ static bool method_equal(const struct tsx_key *a, const struct tsx_key *b)
 }
 
 /*
- * Does server transaction t match lookup key k?  §17.2.3: the branch
+ * Does server table entry e match lookup key k?  §17.2.3: the branch
  * (compared case-insensitively, as a token), the sent-by host and port, and
  * the method, with ACK standing for INVITE.  RFC 2543 keys go to
  * tsx_2543_equal.
  */
-bool tsx_key_equal(const struct tsx *t, const struct tsx_key *k)
+bool tsx_key_equal(const struct tsx_ent *e, const struct tsx_key *k)
 {
-	const struct tsx_key *tk = &t->key;
+	const struct tsx_key *tk = &e->key;
 
 	if (tk->hash != k->hash || tk->rfc2543 != k->rfc2543 || !method_equal(tk, k))
 		return false;
-	if (k->rfc2543)
-		return tsx_2543_equal(t, k);
+	if (k->rfc2543) /* never a record: those keep a 3261 key only */
+		return tsx_2543_equal(TSX_OF(e), k);
 	return tk->port == k->port && span_ieq2(tk->buf, tk->branch, k->buf, k->branch) &&
 	       span_ieq2(tk->buf, tk->host, k->buf, k->host);
 }
@@ -133,11 +136,11 @@ bool tsx_key_equal(const struct tsx *t, const struct tsx_key *k)
 bool tsx_client_match(const struct tsx *t, const char *branch, size_t blen, uint8_t method,
 		      const char *mbuf, struct span method_s)
 {
-	const struct tsx_key *tk = &t->key;
+	const struct tsx_key *tk = &t->e.key;
 
-	if (tk->branch.len != blen || memcmp(t->req + tk->branch.off, branch, blen) != 0)
+	if (tk->branch.len != blen || memcmp(tk->buf + tk->branch.off, branch, blen) != 0)
 		return false;
 	if (tk->method != method)
 		return false;
-	return method != MSG_METHOD_OTHER || bytes_eq(t->req, tk->method_s, mbuf, method_s);
+	return method != MSG_METHOD_OTHER || bytes_eq(tk->buf, tk->method_s, mbuf, method_s);
 }

@@ -11,11 +11,15 @@
  *   unreliable only), Timer H (64*T1) gives up.  Confirmed: Timer I (T4, 0
  *   if reliable) absorbs ACK retransmissions.  Accepted: INVITE
  *   retransmissions are absorbed, ACKs go up to the TU, 2xx from the TU go
- *   out; Timer L = 64*T1.
+ *   out; Timer L = 64*T1.  Once the final response is out, the transaction
+ *   keeps only what it still uses (tsx_shed): the key, the non-2xx final
+ *   in Completed, nothing more in Confirmed and Accepted; an Accepted one
+ *   the TU let go becomes a record (tsx_done.c).
  */
 #include <errno.h>
 #include <stdlib.h>
 
+#include "ringlet/mem.h"
 #include "tsx/tsx_int.h"
 
 void tsx_sinv_start(struct tsx *t)
@@ -63,13 +67,23 @@ static int send_response(struct tsx *t, const struct tsx_ev *ev, bool from_tu)
 	if (ev->code < 200)
 		return 0;
 	if (ev->code < 300) {
+		/*
+		 * The TU retransmits the 2xx (RFC 6026 §7.1), so nothing is
+		 * resent from here: keep the key only, and the request too if
+		 * the TU builds its retransmissions with tsx_respond.
+		 */
 		t->state = TSX_STATE_ACCEPTED;
+		t->keep_req = ev->built;
+		tsx_shed(t, false);
 		tsx_timer_to(t, TSX_TIMER_L, 64 * tm->t1);
+		/* once the TU has let go, a smaller record does the rest (tsx_done.c) */
+		tsx_timer_tr(t, TSX_TIMER_COMPACT, 0);
 		return 0;
 	}
 	t->state = TSX_STATE_COMPLETED;
+	tsx_shed(t, true);
 	if (!t->reliable) {
-		t->tr_ival = tm->t1;
+		t->tr_ival = (uint32_t)tm->t1;
 		tsx_timer_tr(t, TSX_TIMER_G, tm->t1);
 	}
 	tsx_timer_to(t, TSX_TIMER_H, 64 * tm->t1);
@@ -81,7 +95,7 @@ static int send_trying(struct tsx *t)
 {
 	struct tsx_ev ev = {.type = TSX_EV_SEND, .code = 100};
 
-	if (tsx_build_response(t, 100, NULL, NULL, NULL, 0, &ev.data, &ev.len))
+	if (tsx_build_response(t, 100, NULL, NULL, NULL, 0, &ev.data, &ev.len, NULL))
 		return 0;
 	return send_response(t, &ev, false);
 }
@@ -116,6 +130,7 @@ static int completed(struct tsx *t, const struct tsx_ev *ev)
 		loop_timer_cancel(&t->tr);
 		loop_timer_cancel(&t->to);
 		t->state = TSX_STATE_CONFIRMED;
+		tsx_shed(t, false); /* ACK retransmissions need no answer */
 		if (t->reliable)
 			tsx_terminate(t);
 		else
@@ -125,7 +140,7 @@ static int completed(struct tsx *t, const struct tsx_ev *ev)
 		if (ev->timer == TSX_TIMER_H) {
 			tsx_fail(t, ETIMEDOUT);
 		} else if (ev->timer == TSX_TIMER_G) {
-			t->tr_ival = 2 * t->tr_ival < tm->t2 ? 2 * t->tr_ival : tm->t2;
+			t->tr_ival = (uint32_t)(2 * t->tr_ival < tm->t2 ? 2 * t->tr_ival : tm->t2);
 			tsx_timer_tr(t, TSX_TIMER_G, t->tr_ival);
 			resend(t);
 		}
@@ -152,9 +167,10 @@ static int accepted(struct tsx *t, const struct tsx_ev *ev)
 	case TSX_EV_SEND:
 		if (ev->code < 200 || ev->code >= 300)
 			return refuse(ev);
-		/* A 2xx retransmission of the TU (§13.3.1.4), or another 2xx. */
+		/* A 2xx retransmission of the TU (§13.3.1.4), or another 2xx: not kept. */
 		tsx_keep_response(t, ev->data, ev->len, ev->code);
 		err = tsx_xmit(t, t->resp, t->resplen);
+		tsx_shed(t, false);
 		if (err)
 			tsx_terminate(t);
 		return err;
@@ -166,6 +182,8 @@ static int accepted(struct tsx *t, const struct tsx_ev *ev)
 	case TSX_EV_TIMER:
 		if (ev->timer == TSX_TIMER_L)
 			tsx_terminate(t);
+		else if (ev->timer == TSX_TIMER_COMPACT && mem_nrefs(t) == 2)
+			tsx_done_make(t); /* held by the layer and this dispatch only */
 		return 0;
 	default:
 		return 0;

@@ -6,12 +6,15 @@
  *      +--------------TU 200-699--------------------^
  *   Trying: retransmitted requests are discarded (nothing to send yet).
  *   Proceeding, Completed: they get the last response again.  Timer J is
- *   64*T1 over unreliable transports, 0 over reliable ones.  A transport
+ *   64*T1 over unreliable transports, 0 over reliable ones; for that time
+ *   the transaction keeps its key and final response only (tsx_shed), a
+ *   response it built itself as a recipe (tsx_recipe_make).  A transport
  *   error ends the transaction and is reported to the TU (§17.2.4).
  */
 #include <errno.h>
 #include <stdlib.h>
 
+#include "ringlet/mem.h"
 #include "tsx/tsx_int.h"
 
 void tsx_snon_start(struct tsx *t)
@@ -34,16 +37,26 @@ static int send_response(struct tsx *t, const struct tsx_ev *ev)
 		return 0;
 	}
 	t->state = TSX_STATE_COMPLETED;
-	if (t->reliable)
+	if (t->reliable) {
 		tsx_terminate(t);
-	else
-		tsx_timer_to(t, TSX_TIMER_J, 64 * t->l->tm.t1);
+		return 0;
+	}
+	/* Timer J: only the key and the response to repeat are kept that long. */
+	tsx_shed(t, true);
+	if (ev->built)
+		tsx_recipe_make(t, ev->headlen);
+	tsx_timer_to(t, TSX_TIMER_J, 64 * t->l->tm.t1);
+	/* once the TU has let go, a smaller record does the rest (tsx_done.c) */
+	tsx_timer_tr(t, TSX_TIMER_COMPACT, 0);
 	return 0;
 }
 
-static int resend(struct tsx *t)
+/* The last response again, for a retransmission rx of the request. */
+static int resend(struct tsx *t, struct tp_rx *rx)
 {
-	int err = tsx_xmit(t, t->resp, t->resplen);
+	int err = t->recipe ? tsx_recipe_send(t->l, &t->dest, t->code, tsx_tag_str(t), t->resp,
+						t->resplen, rx)
+			    : tsx_xmit(t, t->resp, t->resplen);
 
 	if (err)
 		tsx_fail(t, err);
@@ -60,7 +73,7 @@ static int proceeding(struct tsx *t, const struct tsx_ev *ev)
 	if (ev->type == TSX_EV_SEND)
 		return send_response(t, ev);
 	if (ev->type == TSX_EV_RX)
-		return resend(t);
+		return resend(t, ev->rx);
 	return 0;
 }
 
@@ -71,10 +84,12 @@ static int completed(struct tsx *t, const struct tsx_ev *ev)
 		free(ev->data);
 		return EALREADY;
 	case TSX_EV_RX:
-		return resend(t);
+		return resend(t, ev->rx);
 	case TSX_EV_TIMER:
 		if (ev->timer == TSX_TIMER_J)
 			tsx_terminate(t);
+		else if (ev->timer == TSX_TIMER_COMPACT && mem_nrefs(t) == 2)
+			tsx_done_make(t); /* held by the layer and this dispatch only */
 		return 0;
 	default:
 		return 0;
