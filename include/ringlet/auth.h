@@ -53,6 +53,21 @@ void auth_ha1(enum auth_alg alg, const char *user, const char *realm, const char
 int auth_challenge(struct auth *a, const char *realm, bool proxy, bool stale, char *out,
 		   size_t cap);
 
+/* A set of algorithms: AUTH_ALG(AUTH_MD5) | AUTH_ALG(AUTH_SHA256); 0 means all. */
+#define AUTH_ALG(alg) (1u << (alg))
+
+/* As auth_challenge, offering only the algorithms in algs (0: all), in the same order. */
+int auth_challenge_algs(struct auth *a, const char *realm, bool proxy, bool stale, unsigned algs,
+			char *out, size_t cap);
+
+/*
+ * Do m's Digest credentials for realm (Authorization, or Proxy-Authorization
+ * when proxy) use an algorithm of algs (0: all)?  An answer by an algorithm
+ * a server withdrew must be challenged again, or withdrawing it protects
+ * nothing.  False when no credentials for realm use one.
+ */
+bool auth_alg_allowed(const struct msg *m, const char *realm, bool proxy, unsigned algs);
+
 /* What auth_check decided. */
 enum auth_result {
 	AUTH_OK = 0,

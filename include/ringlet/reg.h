@@ -71,7 +71,7 @@ struct reg_conf {
 };
 
 /* The reg_conf.algs bit of an enum auth_alg. */
-#define REG_ALG(alg) (1u << (alg))
+#define REG_ALG(alg) AUTH_ALG(alg)
 
 struct reg;
 

@@ -117,7 +117,15 @@ static bool put_realm(char *out, size_t cap, size_t *len, bool *over, const char
 
 int auth_challenge(struct auth *a, const char *realm, bool proxy, bool stale, char *out, size_t cap)
 {
-	static const char *const algs[] = {"SHA-256", "MD5"}; /* RFC 8760 §2.4: strongest first */
+	return auth_challenge_algs(a, realm, proxy, stale, 0, out, cap);
+}
+
+int auth_challenge_algs(struct auth *a, const char *realm, bool proxy, bool stale, unsigned want,
+			char *out, size_t cap)
+{
+	/* RFC 8760 §2.4: strongest first */
+	static const char *const algs[] = {"SHA-256", "MD5"};
+	static const enum auth_alg ids[] = {AUTH_SHA256, AUTH_MD5};
 	const char *name = proxy ? "Proxy-Authenticate" : "WWW-Authenticate";
 	char nonce[AUTH_NONCE_HEX + 1];
 	size_t len = 0;
@@ -126,6 +134,8 @@ int auth_challenge(struct auth *a, const char *realm, bool proxy, bool stale, ch
 	if (cap == 0 || auth_nonce_make(a, realm, strlen(realm), auth_now(a), nonce) != 0)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(algs); i++) {
+		if (want && !(want & AUTH_ALG(ids[i])))
+			continue;
 		put(out, cap, &len, &over, name, strlen(name));
 		put(out, cap, &len, &over, ": Digest realm=\"", 16);
 		if (!put_realm(out, cap, &len, &over, realm))
@@ -338,4 +348,35 @@ enum auth_result auth_check(struct auth *a, const struct msg *m, const char *rea
 	if (ts + (int64_t)a->ttl < now || ts > now + AUTH_SKEW)
 		return AUTH_STALE; /* RFC 7616 §3.3: right digest, old nonce */
 	return auth_nc_check(a, mac, ts, d.nc, now);
+}
+
+/* The algorithm of credentials a (absent: MD5, RFC 7616 §3.3), or 0 for another one. */
+static enum auth_alg cred_alg(const char *buf, const struct msg_auth *a)
+{
+	if (a->algorithm.len == 0 || span_ieq(buf, a->algorithm, "MD5"))
+		return AUTH_MD5;
+	if (span_ieq(buf, a->algorithm, "SHA-256"))
+		return AUTH_SHA256;
+	return 0;
+}
+
+bool auth_alg_allowed(const struct msg *m, const char *realm, bool proxy, unsigned algs)
+{
+	char got[AUTH_REALM_MAX + 1];
+	size_t want = strlen(realm);
+	if (!algs)
+		return true;
+	enum msg_hdr_id id = proxy ? MSG_HDR_PROXY_AUTHORIZATION : MSG_HDR_AUTHORIZATION;
+	for (const struct msg_hdr *h = msg_hdr_find(m, id); h; h = msg_hdr_next(m, h)) {
+		struct msg_auth a;
+		if (msg_auth_parse(m->buf, h->value, &a) || !span_ieq(m->buf, a.scheme, "Digest"))
+			continue;
+		int n = msg_qstr_copy(m->buf, a.realm, got, sizeof(got) - 1);
+		if (n < 0 || (size_t)n != want || memcmp(got, realm, want))
+			continue;
+		enum auth_alg alg = cred_alg(m->buf, &a);
+		if (alg && (algs & AUTH_ALG(alg)))
+			return true;
+	}
+	return false;
 }

@@ -119,86 +119,24 @@ static void store_failed(struct job *j, const char *what, int err)
 	finish(j, 500, "Location Store Unavailable", RETRY_AFTER);
 }
 
-/* The algorithm of a challenge or credentials value (absent: MD5, RFC 7616 §3.3). */
-static enum auth_alg value_alg(const char *buf, const struct msg_auth *a)
-{
-	if (a->algorithm.len == 0 || span_ieq(buf, a->algorithm, "MD5"))
-		return AUTH_MD5;
-	if (span_ieq(buf, a->algorithm, "SHA-256"))
-		return AUTH_SHA256;
-	return 0;
-}
-
-/*
- * Keep only the challenges of the algorithms the registrar offers, in
- * auth_challenge's order (SHA-256 first, RFC 8760 §2.4), in place.
- */
-static void keep_algs(unsigned algs, char *hdrs)
-{
-	char *out = hdrs;
-
-	for (char *line = hdrs; *line;) {
-		char *eol = strstr(line, "\r\n");
-		char *next = eol ? eol + 2 : line + strlen(line);
-		char *v = memchr(line, ':', (size_t)(next - line));
-		size_t len = (size_t)(next - line);
-		struct msg_auth a;
-		bool keep = true;
-		if (v && eol) {
-			for (v++; *v == ' '; v++)
-				;
-			struct span val = {(uint32_t)(v - line), (uint32_t)(eol - v)};
-			if (msg_auth_parse(line, val, &a) == 0)
-				keep = (algs & REG_ALG(value_alg(line, &a))) != 0;
-		}
-		memmove(out, line, len);
-		out += keep ? len : 0;
-		line = next;
-	}
-	*out = 0;
-}
-
 /* 401 with a fresh challenge (RFC 3261 §22.1, RFC 8760 §2.4). */
 static void challenge(struct job *j, bool stale)
 {
 	char hdrs[1024];
 	unsigned algs = j->r->conf.algs;
 
-	if (auth_challenge(j->r->conf.auth, j->auth->realm, false, stale, hdrs, sizeof(hdrs)) <
-	    0) {
+	if (auth_challenge_algs(j->r->conf.auth, j->auth->realm, false, stale, algs, hdrs,
+				sizeof(hdrs)) < 0) {
 		finish(j, 500, NULL, NULL);
 		return;
 	}
-	if (algs && algs != (REG_ALG(AUTH_MD5) | REG_ALG(AUTH_SHA256)))
-		keep_algs(algs, hdrs);
 	finish(j, 401, NULL, hdrs);
 }
 
-/*
- * The credentials for our realm use an algorithm the registrar offers: an
- * answer by an algorithm it withdrew (e.g. MD5 on a SHA-256-only server) is
- * challenged again, or withdrawing it would not protect anything.
- */
+/* The credentials for our realm use an algorithm the registrar offers (auth_alg_allowed). */
 static bool alg_allowed(const struct job *j, const struct msg *m)
 {
-	unsigned algs = j->r->conf.algs;
-	const char *want = j->auth->realm;
-	char realm[LOC_AOR_MAX];
-
-	if (!algs)
-		return true;
-	for (const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_AUTHORIZATION); h;
-	     h = msg_hdr_next(m, h)) {
-		struct msg_auth a;
-		if (msg_auth_parse(m->buf, h->value, &a) || !span_ieq(m->buf, a.scheme, "Digest"))
-			continue;
-		int n = msg_qstr_copy(m->buf, a.realm, realm, sizeof(realm) - 1);
-		if (n < 0 || (size_t)n != strlen(want) || memcmp(realm, want, (size_t)n))
-			continue;
-		if (algs & REG_ALG(value_alg(m->buf, &a)))
-			return true;
-	}
-	return false;
+	return auth_alg_allowed(m, j->auth->realm, false, j->r->conf.algs);
 }
 
 /* The store answered: 200 with every binding (§10.3 step 8). */

@@ -247,12 +247,49 @@ static void test_unanswerable(void **state)
 	free(r);
 }
 
+/* A challenge limited to some algorithms, and the check that an answer uses one of them. */
+static void test_algs_offered_and_allowed(void **state)
+{
+	(void)state;
+	struct auth *a;
+	char ch[2048], cred[1024];
+	bool stale;
+	assert_int_equal(auth_alloc(&a, NULL, 60), 0);
+	assert_true(auth_challenge_algs(a, "r", false, false, AUTH_ALG(AUTH_MD5), ch, sizeof(ch)) >
+		    0);
+	assert_non_null(strstr(ch, "algorithm=MD5"));
+	assert_null(strstr(ch, "SHA-256"));
+	assert_null(strstr(strstr(ch, "\r\n") + 2, "WWW-Authenticate")); /* one line */
+	assert_true(auth_challenge_algs(a, "r", true, true, AUTH_ALG(AUTH_SHA256), ch, sizeof(ch)) >
+		    0);
+	assert_true(strncmp(ch, "Proxy-Authenticate: ", 20) == 0 && strstr(ch, "SHA-256") &&
+		    strstr(ch, "stale=true") && !strstr(ch, "MD5"));
+	assert_true(auth_challenge_algs(a, "r", false, false, 0, ch, sizeof(ch)) ==
+		    auth_challenge(a, "r", false, false, cred, sizeof(cred)));
+
+	assert_true(auth_challenge_algs(a, "r", false, false, AUTH_ALG(AUTH_MD5), ch, sizeof(ch)) >
+		    0);
+	struct doc *r = resp_new(401, ch);
+	assert_true(auth_client_answer(&r->m, "REGISTER", RURI, "bob", "pw", 1, &stale, cred,
+				       sizeof(cred)) > 0);
+	struct doc *q = req_new(cred);
+	assert_true(auth_alg_allowed(&q->m, "r", false, AUTH_ALG(AUTH_MD5)));
+	assert_true(auth_alg_allowed(&q->m, "r", false, 0));
+	assert_false(auth_alg_allowed(&q->m, "r", false, AUTH_ALG(AUTH_SHA256)));
+	assert_false(auth_alg_allowed(&q->m, "other", false, AUTH_ALG(AUTH_MD5)));
+	assert_false(auth_alg_allowed(&q->m, "r", true, AUTH_ALG(AUTH_MD5))); /* not Proxy- */
+	free(q);
+	free(r);
+	auth_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_answers_our_challenge), cmocka_unit_test(test_md5_without_qop),
 	    cmocka_unit_test(test_nc_and_default_alg),	  cmocka_unit_test(test_two_realms),
 	    cmocka_unit_test(test_unanswerable),
+	    cmocka_unit_test(test_algs_offered_and_allowed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
