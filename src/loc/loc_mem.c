@@ -9,6 +9,14 @@
  * SHARDS by the hash of the AOR, each under a lock of its own, so workers
  * rarely wait for each other.
  *
+ * Each AOR is one allocation sized by its strings: the table and wheel
+ * links, the AOR, then its bindings as packed records (a fixed header with
+ * the numbers and the string lengths, then the strings without their NULs),
+ * a few hundred bytes for a typical binding where a struct loc_binding
+ * takes over 2 KB.  Bindings become struct loc_binding only on their way
+ * to loc_apply() and to the caller.  A refresh that does not grow the
+ * record (the common REGISTER) rewrites it in place.
+ *
  * Expiry (§10.3: a binding lasts until its expiry): per shard, a hashed
  * timing wheel of one-second slots.  Each AOR sits in the slot of its earliest binding
  * expiry, modulo WHEEL_SLOTS; an expiry thread wakes every second, walks
@@ -29,14 +37,40 @@
 
 #define WHEEL_SLOTS 1024u
 #define SHARDS 16u /* a power of two */
+#define SLACK 64u  /* unused record bytes an AOR may keep rather than be reallocated */
+
+/* The strings of a binding, in the order a record holds them. */
+enum { F_CONTACT, F_PATH, F_INSTANCE, F_CALLID, F_RECEIVED, F_UA, NFIELDS };
+
+static const struct {
+	size_t off, cap;
+} fields[NFIELDS] = {
+    {offsetof(struct loc_binding, contact), LOC_CONTACT_MAX},
+    {offsetof(struct loc_binding, path), LOC_PATH_MAX},
+    {offsetof(struct loc_binding, instance), LOC_INSTANCE_MAX},
+    {offsetof(struct loc_binding, call_id), LOC_CALLID_MAX},
+    {offsetof(struct loc_binding, received), LOC_ADDR_MAX},
+    {offsetof(struct loc_binding, user_agent), LOC_UA_MAX},
+};
+
+/* One packed binding: this header, then the strings; size is a multiple of 8. */
+struct rec {
+	int64_t expires;
+	uint32_t reg_id;
+	uint32_t cseq;
+	int16_t q;
+	uint16_t size; /* of the whole record (at most ~2.2 KB) */
+	uint16_t len[NFIELDS];
+};
 
 struct mem_aor {
 	struct hash_node hn;
-	struct list_node wle;  /* in the wheel slot of next_exp */
-	struct loc_binding *b; /* n bindings (mem object, owned) */
-	unsigned n;
-	int64_t next_exp; /* earliest expiry among b */
-	char aor[LOC_AOR_MAX];
+	struct list_node wle;	 /* in the wheel slot of next_exp */
+	int64_t next_exp;	 /* earliest expiry among the records */
+	uint32_t len, cap;	 /* bytes of records in use / room for them */
+	uint16_t aoff;		 /* the records start at data + aoff */
+	uint8_t n;		 /* records */
+	_Alignas(8) char data[]; /* the AOR with its NUL, padding to 8, the records */
 };
 
 struct mem_user {
@@ -44,12 +78,13 @@ struct mem_user {
 	struct loc_user u;
 };
 
-/* One part of the AOR table, with its lock; a shard is ~80 KB, so locks never share a line. */
+/* One part of the AOR table, with its lock (~150 KB, so locks never share a line). */
 struct shard {
 	pthread_mutex_t mu;
 	struct hash *aors;
 	int64_t done; /* last second the expiry thread has processed */
 	struct list wheel[WHEEL_SLOTS];
+	struct loc_binding cur[LOC_MAX_BINDINGS];     /* an AOR's bindings unpacked, under mu */
 	struct loc_binding scratch[LOC_MAX_BINDINGS]; /* loc_apply's output, under mu */
 };
 
@@ -59,11 +94,92 @@ struct mem_store {
 	pthread_cond_t cv;  /* wakes the expiry thread to stop */
 	pthread_t thread;
 	bool stop;
-	uint64_t seed; /* of the hashes: AORs and user names are chosen by peers */
+	uint64_t seed;			/* of the hashes: AORs and user names are chosen by peers */
 	uint8_t secret[LOC_SECRET_LEN]; /* nonce secret: this process only */
 	struct hash *users;
 	struct shard sh[SHARDS];
 };
+
+static size_t round8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+/* The bytes of b's record. */
+static size_t rec_size(const struct loc_binding *b)
+{
+	const char *p = (const char *)b;
+	size_t i, n = sizeof(struct rec);
+
+	for (i = 0; i < NFIELDS; i++)
+		n += strnlen(p + fields[i].off, fields[i].cap - 1);
+	return round8(n);
+}
+
+/* Write b's record at r (room for rec_size(b)); returns its size. */
+static size_t rec_pack(struct rec *r, const struct loc_binding *b)
+{
+	const char *p = (const char *)b;
+	char *s = (char *)(r + 1);
+	size_t i, len;
+
+	r->expires = b->expires;
+	r->reg_id = b->reg_id;
+	r->cseq = b->cseq;
+	r->q = b->q;
+	for (i = 0; i < NFIELDS; i++) {
+		len = strnlen(p + fields[i].off, fields[i].cap - 1);
+		memcpy(s, p + fields[i].off, len);
+		r->len[i] = (uint16_t)len;
+		s += len;
+	}
+	len = round8((size_t)(s - (char *)r));
+	memset(s, 0, len - (size_t)(s - (char *)r));
+	r->size = (uint16_t)len;
+	return len;
+}
+
+/* The binding of record r, every unused byte zero. */
+static void rec_unpack(const struct rec *r, struct loc_binding *b)
+{
+	const char *s = (const char *)(r + 1);
+	char *p = (char *)b;
+	size_t i;
+
+	memset(b, 0, sizeof(*b));
+	b->expires = r->expires;
+	b->reg_id = r->reg_id;
+	b->cseq = r->cseq;
+	b->q = r->q;
+	for (i = 0; i < NFIELDS; i++) {
+		memcpy(p + fields[i].off, s, r->len[i]);
+		s += r->len[i];
+	}
+}
+
+static struct rec *recs(struct mem_aor *e)
+{
+	return (struct rec *)(void *)(e->data + e->aoff);
+}
+
+static struct rec *rec_next(struct rec *r)
+{
+	return (struct rec *)(void *)((char *)r + r->size);
+}
+
+/* A new AOR entry, in no table, with room for len bytes of records. */
+static struct mem_aor *aor_new(const char *aor, size_t len)
+{
+	size_t alen = strlen(aor), aoff = round8(alen + 1);
+	struct mem_aor *e = mem_alloc(sizeof(*e) + aoff + len, NULL);
+
+	if (!e)
+		return NULL;
+	memcpy(e->data, aor, alen + 1);
+	e->aoff = (uint16_t)aoff;
+	e->cap = (uint32_t)len;
+	return e;
+}
 
 static uint64_t key_hash(const struct mem_store *m, const char *k)
 {
@@ -72,7 +188,7 @@ static uint64_t key_hash(const struct mem_store *m, const char *k)
 
 static bool aor_eq(const struct hash_node *n, const void *key)
 {
-	return strcmp(((const struct mem_aor *)(const void *)n)->aor, key) == 0;
+	return strcmp(((const struct mem_aor *)(const void *)n)->data, key) == 0;
 }
 
 static bool user_eq(const struct hash_node *n, const void *key)
@@ -97,13 +213,6 @@ static struct mem_user *user_find(struct mem_store *m, const char *user)
 	return (struct mem_user *)(void *)hash_find(m->users, key_hash(m, user), user_eq, user);
 }
 
-static void aor_destroy(void *p)
-{
-	struct mem_aor *e = p;
-
-	mem_deref(e->b);
-}
-
 static void aor_drop(struct shard *sh, struct mem_aor *e)
 {
 	hash_remove(sh->aors, &e->hn);
@@ -114,12 +223,15 @@ static void aor_drop(struct shard *sh, struct mem_aor *e)
 /* File e in the slot of its earliest expiry (never a second already processed). */
 static void wheel_place(struct shard *sh, struct mem_aor *e)
 {
-	int64_t t = e->b[0].expires;
+	struct rec *r = recs(e);
+	int64_t t = r->expires;
 	unsigned i;
 
-	for (i = 1; i < e->n; i++)
-		if (e->b[i].expires < t)
-			t = e->b[i].expires;
+	for (i = 1; i < e->n; i++) {
+		r = rec_next(r);
+		if (r->expires < t)
+			t = r->expires;
+	}
 	e->next_exp = t;
 	if (t <= sh->done)
 		t = sh->done + 1;
@@ -127,37 +239,78 @@ static void wheel_place(struct shard *sh, struct mem_aor *e)
 	list_push_back(&sh->wheel[(uint64_t)t % WHEEL_SLOTS], &e->wle);
 }
 
-/* Replace e's bindings (e NULL: a new AOR) with scratch[0..k), and copy them to r. */
+/* Unpack e's unexpired bindings to b (room for LOC_MAX_BINDINGS); returns how many. */
+static unsigned aor_unpack(struct mem_aor *e, struct loc_binding *b, int64_t now)
+{
+	struct rec *r = recs(e);
+	unsigned i, k = 0;
+
+	for (i = 0; i < e->n; i++, r = rec_next(r))
+		if (r->expires > now)
+			rec_unpack(r, &b[k++]);
+	return k;
+}
+
+/* Set r's results to e's unexpired bindings (e NULL: none).  0 or ENOMEM. */
+static int aor_result(struct loc_req *r, struct mem_aor *e, int64_t now)
+{
+	struct rec *p;
+	unsigned i, k = 0;
+
+	r->b = mem_deref(r->b);
+	r->nb = 0;
+	if (!e)
+		return 0;
+	for (i = 0, p = recs(e); i < e->n; i++, p = rec_next(p))
+		k += p->expires > now;
+	if (k == 0)
+		return 0;
+	r->b = mem_alloc(k * sizeof(*r->b), NULL);
+	if (!r->b)
+		return ENOMEM;
+	r->nb = aor_unpack(e, r->b, now);
+	return 0;
+}
+
+/*
+ * Replace e's bindings (e NULL: a new AOR) with scratch[0..k), and copy them
+ * to r.  In place when they fit in e's room; else in a new entry that takes
+ * e's place in the table.  On ENOMEM nothing changes.
+ */
 static int store_result(struct shard *sh, uint64_t h, struct mem_aor *e, struct loc_req *r,
 			unsigned k)
 {
-	struct loc_binding *nb, *res;
+	struct loc_binding *res;
+	struct mem_aor *ne = e;
+	struct rec *p;
+	size_t len = 0;
+	unsigned i;
 
 	if (k == 0) {
 		if (e)
 			aor_drop(sh, e);
 		return 0;
 	}
-	nb = mem_alloc(k * sizeof(*nb), NULL);
+	for (i = 0; i < k; i++)
+		len += rec_size(&sh->scratch[i]);
 	res = mem_alloc(k * sizeof(*res), NULL);
-	if (!e && nb && res) {
-		e = mem_alloc(sizeof(*e), aor_destroy);
-		if (e) {
-			loc_strcpy(e->aor, sizeof(e->aor), r->key);
-			hash_insert(sh->aors, &e->hn, h);
-		}
-	}
-	if (!e || !nb || !res) {
-		mem_deref(nb);
+	if (res && (!e || len > e->cap || e->cap - len > SLACK))
+		ne = aor_new(r->key, len);
+	if (!res || !ne) {
 		mem_deref(res);
 		return ENOMEM;
 	}
-	memcpy(nb, sh->scratch, k * sizeof(*nb));
+	for (i = 0, p = recs(ne); i < k; i++)
+		p = (struct rec *)(void *)((char *)p + rec_pack(p, &sh->scratch[i]));
+	ne->len = (uint32_t)len;
+	ne->n = (uint8_t)k;
+	if (ne != e) {
+		if (e)
+			aor_drop(sh, e);
+		hash_insert(sh->aors, &ne->hn, h);
+	}
+	wheel_place(sh, ne);
 	memcpy(res, sh->scratch, k * sizeof(*res));
-	mem_deref(e->b);
-	e->b = nb;
-	e->n = k;
-	wheel_place(sh, e);
 	r->b = res;
 	r->nb = k;
 	return 0;
@@ -167,15 +320,15 @@ static int store_result(struct shard *sh, uint64_t h, struct mem_aor *e, struct 
 static int update(struct shard *sh, uint64_t h, struct loc_req *r, int64_t now)
 {
 	struct mem_aor *e = aor_find(sh, r->key, h);
-	unsigned k;
+	unsigned k, ncur = e ? aor_unpack(e, sh->cur, now) : 0;
 	int err;
 
-	err = loc_apply(e ? e->b : NULL, e ? e->n : 0, r->c, r->n, r->remove_all, r->cseq,
-			r->call_id, now, sh->scratch, &k);
+	err = loc_apply(sh->cur, ncur, r->c, r->n, r->remove_all, r->cseq, r->call_id, now,
+			sh->scratch, &k);
 	if (err)
 		return err;
 	if (r->n == 0 && !r->remove_all) /* a query (§10.3 step 8): nothing to write */
-		return e ? loc_req_result(r, e->b, e->n, now) : 0;
+		return loc_req_result(r, sh->cur, ncur, now);
 	return store_result(sh, h, e, r, k);
 }
 
@@ -212,8 +365,7 @@ static void run(void *arg)
 		r->err = update(sh, h, r, now);
 		break;
 	case LOC_OP_LOOKUP:
-		e = aor_find(sh, r->key, h);
-		r->err = e ? loc_req_result(r, e->b, e->n, now) : 0;
+		r->err = aor_result(r, aor_find(sh, r->key, h), now);
 		break;
 	case LOC_OP_REMOVE:
 		e = aor_find(sh, r->key, h);
@@ -239,22 +391,30 @@ static int mem_submit(struct loc_store *s, struct loc_req *r)
 	return loop_post(r->loop, run, r);
 }
 
-/* Drop e's expired bindings; drop e when none is left, else re-file it. */
+/* Drop e's expired records (moving the rest down); drop e when none is left, else re-file it. */
 static void prune(struct mem_store *m, struct shard *sh, struct mem_aor *e, int64_t now)
 {
+	struct rec *r = recs(e), *next;
+	char *w = (char *)r;
 	unsigned i, k = 0;
 
-	for (i = 0; i < e->n; i++)
-		if (e->b[i].expires > now)
-			e->b[k++] = e->b[i];
+	for (i = 0; i < e->n; i++, r = next) {
+		next = rec_next(r);
+		if (r->expires <= now)
+			continue;
+		if (w != (char *)r)
+			memmove(w, r, r->size);
+		w += ((struct rec *)(void *)w)->size;
+		k++;
+	}
 	atomic_fetch_add(&m->base.n_expired, e->n - k);
-	e->n = k;
+	e->n = (uint8_t)k;
+	e->len = (uint32_t)(w - (char *)recs(e));
 	if (k == 0)
 		aor_drop(sh, e);
 	else
 		wheel_place(sh, e);
 }
-
 static void expire_slot(struct mem_store *m, struct shard *sh, struct list *slot, int64_t now)
 {
 	struct list_node *n, *tmp;
@@ -392,17 +552,22 @@ struct iter {
 	loc_iter_fn *fn;
 	void *arg;
 	int64_t now;
+	struct loc_binding *b; /* the shard's cur[0]: one binding unpacked at a time */
 };
 
 static bool iter_aor(struct hash_node *n, void *arg)
 {
 	struct mem_aor *e = (struct mem_aor *)(void *)n;
 	struct iter *it = arg;
+	struct rec *r = recs(e);
 	unsigned i;
 
-	for (i = 0; i < e->n; i++)
-		if (e->b[i].expires > it->now)
-			it->fn(e->aor, &e->b[i], it->arg);
+	for (i = 0; i < e->n; i++, r = rec_next(r)) {
+		if (r->expires <= it->now)
+			continue;
+		rec_unpack(r, it->b);
+		it->fn(e->data, it->b, it->arg);
+	}
 	return false;
 }
 
@@ -410,11 +575,12 @@ static bool iter_aor(struct hash_node *n, void *arg)
 static int mem_iterate(struct loc_store *s, loc_iter_fn *fn, void *arg)
 {
 	struct mem_store *m = (struct mem_store *)(void *)s;
-	struct iter it = {fn, arg, loc_now()};
+	struct iter it = {fn, arg, loc_now(), NULL};
 	unsigned i;
 
 	for (i = 0; i < SHARDS; i++) {
 		pthread_mutex_lock(&m->sh[i].mu);
+		it.b = &m->sh[i].cur[0];
 		hash_apply(m->sh[i].aors, iter_aor, &it);
 		pthread_mutex_unlock(&m->sh[i].mu);
 	}
