@@ -85,6 +85,26 @@ static inline bool loop_timer_pending(const struct loop_timer *t)
  */
 int loop_post(struct loop *l, loop_post_fn *fn, void *arg);
 
+/*
+ * A hook around the loop's own work in loop_once: fn(arg, true) before the
+ * callbacks posted since the last wake-up and the due timers run, and
+ * fn(arg, false) after them, so a layer that batches output (the UDP
+ * transport's sendmmsg) can queue what they send and flush it once.  The
+ * hook lives in its owner's struct (intrusive, like struct loop_timer) from
+ * loop_hook_add until loop_hook_del.  Posted, timer and fd callbacks may add
+ * or remove hooks; a hook's own callback may remove only itself.
+ * loop_advance does not call hooks.
+ */
+typedef void loop_hook_fn(void *arg, bool begin);
+struct loop_hook {
+	struct loop_hook *next; /* private to the loop */
+	loop_hook_fn *fn;
+	void *arg;
+};
+void loop_hook_add(struct loop *l, struct loop_hook *h, loop_hook_fn *fn, void *arg);
+/* Remove h if it was added (a no-op otherwise). */
+void loop_hook_del(struct loop *l, struct loop_hook *h);
+
 /* Run until loop_stop().  Returns 0, or an errno if epoll_wait fails. */
 int loop_run(struct loop *l);
 /* Make loop_run return after the current iteration.  Thread-safe. */

@@ -13,6 +13,9 @@
  * queue was empty, writes the eventfd; the loop reads the eventfd before it
  * takes the whole queue, so no wake-up is lost.  Posts made while the queue
  * runs wait for the next iteration.
+ *
+ * Hooks (loop_hook_add) bracket the posts and timers of each iteration, so
+ * the sends they make can leave in one batch (the UDP transport's sendmmsg).
  */
 #include <assert.h>
 #include <errno.h>
@@ -70,6 +73,7 @@ int loop_alloc(struct loop **out, int clock_mode)
 	l->epfd = l->wakefd = -1;
 	pthread_mutex_init(&l->post_lock, NULL);
 	atomic_init(&l->stop, false);
+	l->hooks = NULL;
 	l->clock_mode = clock_mode;
 	l->now = clock_mode == LOOP_CLOCK_MONOTONIC ? loop_clock_ms() : 0;
 	loop_wheel_init(&l->wheel, l->now + 1);
@@ -241,6 +245,37 @@ int loop_post(struct loop *l, loop_post_fn *fn, void *arg)
 	return 0;
 }
 
+void loop_hook_add(struct loop *l, struct loop_hook *h, loop_hook_fn *fn, void *arg)
+{
+	assert(fn != NULL);
+	h->fn = fn;
+	h->arg = arg;
+	h->next = l->hooks;
+	l->hooks = h;
+}
+
+void loop_hook_del(struct loop *l, struct loop_hook *h)
+{
+	for (struct loop_hook **pp = &l->hooks; *pp; pp = &(*pp)->next) {
+		if (*pp == h) {
+			*pp = h->next;
+			h->next = NULL;
+			return;
+		}
+	}
+}
+
+/* Every hook, begin or end; a hook's callback may remove itself (next is read first). */
+static void run_hooks(struct loop *l, bool begin)
+{
+	struct loop_hook *h, *next;
+
+	for (h = l->hooks; h; h = next) {
+		next = h->next;
+		h->fn(h->arg, begin);
+	}
+}
+
 /* epoll_wait timeout: the caller's, shortened to the wheel's next event (monotonic clock). */
 static int wait_ms(const struct loop *l, int timeout_ms)
 {
@@ -284,9 +319,11 @@ int loop_once(struct loop *l, int timeout_ms)
 		else
 			deliver(l, &evs[i]);
 	}
+	run_hooks(l, true);
 	if (woken)
 		run_posts(l);
 	loop_wheel_expire(l);
+	run_hooks(l, false);
 	return 0;
 }
 

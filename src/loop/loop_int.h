@@ -62,6 +62,7 @@ struct loop {
 	pthread_mutex_t post_lock;
 	struct loop_post *post_head, *post_tail;
 	atomic_bool stop;
+	struct loop_hook *hooks; /* around posts and timers (loop_hook_add) */
 };
 
 /* Milliseconds of CLOCK_MONOTONIC. */

@@ -58,18 +58,25 @@ static void branch_drop(struct prx_branch *b)
 static void call_free(struct prx_call *c, bool live)
 {
 	for (unsigned i = 0; i < c->nbr; i++) {
+		struct prx_branch *b = c->br[i];
 		if (live) {
-			branch_drop(&c->br[i]);
-			dns_cancel(c->br[i].q);
+			branch_drop(b);
+			dns_cancel(b->q);
 		} else {
-			mem_deref(c->br[i].ct); /* the resolvers are gone with their queries */
+			mem_deref(b->ct); /* the resolvers are gone with their queries */
 		}
-		free(c->br[i].chal);
-		free(c->br[i].alt);
+		free(b->chal);
+		free(b->alt);
 	}
+	for (unsigned i = c->nbr; i-- > 0;) /* a block's first branch goes after the others */
+		if (c->br[i]->block)
+			free(c->br[i]);
+	if (c->br != &c->br_inl)
+		free(c->br);
 	mem_deref(c->st);
 	free(c->tg);
 	free(c->best_buf);
+	free(c->realm);
 	mem_deref(c);
 }
 
@@ -144,7 +151,7 @@ static void keep_best(struct prx_call *c, const struct prx_branch *b, unsigned c
 	c->best = code;
 	c->best_buf = buf;
 	c->best_len = len;
-	c->best_br = buf ? (int)(b - c->br) : -1;
+	c->best_br = buf ? (int)b->i : -1;
 }
 
 /*
@@ -178,7 +185,7 @@ static void branch_done(struct prx_branch *b, unsigned code, char *buf, size_t l
 static void cancel_others(struct prx_call *c, const struct prx_branch *skip)
 {
 	for (unsigned i = 0; i < c->nbr; i++) {
-		struct prx_branch *b = &c->br[i];
+		struct prx_branch *b = c->br[i];
 		if (b != skip && !b->code && b->q) {
 			dns_cancel(b->q);
 			b->q = NULL;
@@ -204,7 +211,7 @@ static void settle(struct prx_call *c)
 {
 	for (;;) {
 		for (unsigned i = 0; i < c->nbr; i++)
-			if (!c->br[i].code)
+			if (!c->br[i]->code)
 				return;
 		if (c->answered || c->cancelled || c->six || c->next >= c->ntg ||
 		    c->nbr == LOC_MAX_BINDINGS)
@@ -255,7 +262,7 @@ static void on_2xx(struct prx_branch *b, struct msg *resp, const struct tp_rx *r
 	long n = strip_via(resp, &out);
 	int err = n > 0 ? tsx_send_response(c->st, out, (size_t)n) : EBADMSG;
 	free(out);
-	if (err && c->answered && c->m.method == MSG_METHOD_INVITE) {
+	if (err && c->answered && c->method == MSG_METHOD_INVITE) {
 		struct tsx_layer *l = tsx_layer_of(b->ct);
 		/* the server transaction is gone: statelessly (§16.7 step 5) */
 		struct tp_rx r = *rx;
@@ -323,11 +330,12 @@ static void on_response(struct tsx *t, struct msg *resp, const struct tp_rx *rx,
 static void send_branch(struct prx_branch *b, const struct tp_dest *d)
 {
 	struct prx_call *c = b->c;
-	struct msg *m = &c->m;
+	struct msg msg;
+	struct msg *m = prx_call_msg(c, &msg);
 	struct tsx_layer *l = tsx_layer_of(c->st);
 	struct prx_edits es = {.n = 0};
 	struct prx_fwd_text tx;
-	int err = l ? prx_request_edits(c, l, d, b->contact, b->path, &es, &tx) : ESRCH;
+	int err = l ? prx_request_edits(c, m, l, d, b->contact, b->path, &es, &tx) : ESRCH;
 	size_t cap = m->len + EXTRA_CAP;
 	char *out = err ? NULL : malloc(cap);
 	long n = out ? prx_edit_apply(m->buf, m->len, &es, out, cap) : -1;
@@ -339,7 +347,7 @@ static void send_branch(struct prx_branch *b, const struct tp_dest *d)
 		branch_done(b, 500, NULL, 0);
 		return;
 	}
-	if (m->method == MSG_METHOD_INVITE)
+	if (c->method == MSG_METHOD_INVITE)
 		loop_timer_start(c->loop, &b->timer_c, c->p->timer_c_ms, on_timer_c, b);
 }
 
@@ -388,19 +396,20 @@ static bool next_dest(struct prx_branch *b, unsigned code, bool synthesised)
  */
 static void forward(struct prx_call *c, const char *contact, const char *path)
 {
-	struct msg *m = &c->m;
-	struct prx_branch *b = &c->br[c->nbr++];
-	b->c = c;
+	struct prx_branch *b = c->br[c->nbr];
+	*b = (struct prx_branch){.c = c, .i = c->nbr, .block = b->block};
+	c->nbr++;
 	b->contact = contact;
 	b->path = path;
 	loop_timer_init(&b->timer_c);
 	struct tsx_layer *l = tsx_layer_of(c->st);
 	struct tp_dest d;
 	struct prx_dns_req dr;
-	int err = l ? prx_request_dest(m, c->flags & PRX_POP_ROUTE, path, contact,
-				       c->hop[0] ? c->hop : NULL, &d, &dr)
+	struct msg m;
+	int err = l ? prx_request_dest(prx_call_msg(c, &m), c->flags & PRX_POP_ROUTE, path,
+				       contact, c->hop, &d, &dr)
 		    : ESRCH;
-	if (m->method == MSG_METHOD_INVITE && l && !tsx_last_code(c->st))
+	if (c->method == MSG_METHOD_INVITE && l && !tsx_last_code(c->st))
 		prx_respond(c->st, 100, NULL, NULL); /* §16.2: now, the callee may be slow */
 	struct dns *dns = err == EHOSTUNREACH && c->p->dns ? c->p->dns(l, c->p->dns_arg) : NULL;
 	if (dns)
@@ -415,16 +424,61 @@ static void forward(struct prx_call *c, const char *contact, const char *path)
 	send_branch(b, &d);
 }
 
+/*
+ * Room for k more branches (one q-group): their pointers in c->br, and the
+ * branches, b0 first, then one block per group.  Returns 0 or ENOMEM.
+ */
+static int reserve(struct prx_call *c, unsigned k)
+{
+	unsigned i = c->nbr, n = c->nbr + k;
+	if (n > c->nbr_cap) {
+		struct prx_branch **v = malloc(n * sizeof(*v));
+		if (!v)
+			return ENOMEM;
+		memcpy(v, c->br, i * sizeof(*v));
+		if (c->br != &c->br_inl)
+			free(c->br);
+		c->br = v;
+		c->nbr_cap = n;
+	}
+	if (i == 0) {
+		c->br[i++] = &c->b0;
+		c->b0.block = false;
+	}
+	if (i == n)
+		return 0;
+	struct prx_branch *blk = malloc((n - i) * sizeof(*blk));
+	if (!blk)
+		return ENOMEM;
+	for (unsigned j = i; j < n; j++) {
+		c->br[j] = &blk[j - i];
+		blk[j - i].block = j == i;
+	}
+	return 0;
+}
+
 /* Start a branch for every target of the next q-group (§16.6: parallel within a q). */
 static void start_group(struct prx_call *c)
 {
+	unsigned k = 1;
+	if (c->tg) {
+		int q = c->tg[c->next].q;
+		while (c->next + k < c->ntg && c->tg[c->next + k].q == q &&
+		       c->nbr + k < LOC_MAX_BINDINGS)
+			k++;
+	}
+	if (reserve(c, k)) {
+		log_warn_rl("event=branch-alloc-failed");
+		keep_best(c, NULL, 500, NULL, 0);
+		c->next = c->ntg; /* no more branches: settle answers */
+		return;
+	}
 	if (!c->tg) { /* no lookup: the Request-URI or the next Route */
 		c->next = c->ntg;
 		forward(c, NULL, NULL);
 		return;
 	}
-	int q = c->tg[c->next].q;
-	while (c->next < c->ntg && c->tg[c->next].q == q && c->nbr < LOC_MAX_BINDINGS) {
+	for (unsigned j = 0; j < k; j++) {
 		const struct prx_target *g = &c->tg[c->next++];
 		forward(c, g->contact, g->path);
 	}
@@ -512,8 +566,7 @@ void prx_proceed(struct prx_call *c)
 		settle(c);
 		return;
 	}
-	const struct msg_uri *ru = msg_ruri(&c->m);
-	if (!ru || reg_aor(c->buf, ru, c->aor, sizeof(c->aor)) < 5) {
+	if (!c->aor) { /* prx_request_hop found no AOR in the Request-URI */
 		prx_respond(c->st, 404, NULL, NULL);
 		prx_call_end(c);
 		return;
@@ -524,36 +577,98 @@ void prx_proceed(struct prx_call *c)
 	}
 }
 
+struct msg *prx_call_msg(const struct prx_call *c, struct msg *m)
+{
+	memcpy(m, c->mhead, PRX_MSG_HEAD);
+	memcpy(m->hdrs, c->hdrs, c->nhdrs * sizeof(*c->hdrs));
+	memcpy((char *)m + PRX_MSG_TAIL_OFF, c->mtail, PRX_MSG_TAIL);
+	m->buf = c->buf;
+	return m;
+}
+
+/* Copy s[0..n) and a NUL to *at, which moves past them; the copy. */
+static const char *put_str(char **at, const char *s, size_t n)
+{
+	char *d = *at;
+	memcpy(d, s, n);
+	d[n] = 0;
+	*at = d + n + 1;
+	return d;
+}
+
+/* The fields of a new call c for request m (the strings after its bytes come later). */
+static void call_init(struct prx_call *c, struct prx *p, struct tsx *t, const struct tp_rx *rx,
+		      unsigned flags)
+{
+	const struct msg *m = &rx->msg;
+	c->p = p;
+	c->st = mem_ref(t);
+	c->loop = tsx_layer_loop(tsx_layer_of(t));
+	c->flags = flags;
+	c->proto = rx->proto;
+	c->method = m->method;
+	c->cancelled = c->answered = c->six = false;
+	c->local = rx->local;
+	c->tg = NULL;
+	c->ntg = c->next = c->nbr = 0;
+	c->nbr_cap = 1;
+	c->br = &c->br_inl;
+	c->best = 0;
+	c->best_br = -1;
+	c->best_buf = NULL;
+	c->best_len = 0;
+	c->via = c->aor = c->hop = NULL;
+	c->realm = NULL;
+	c->nhdrs = m->nhdrs;
+	c->len = m->len;
+	c->buf = (char *)(c->hdrs + m->nhdrs);
+	memcpy(c->hdrs, m->hdrs, m->nhdrs * sizeof(*m->hdrs));
+	memcpy(c->buf, m->buf, m->len);
+}
+
 void prx_request_hop(struct prx *p, struct tsx *t, struct tp_rx *rx, unsigned flags,
 		     const char *hop)
 {
 	struct msg *m = &rx->msg;
 	struct tsx_layer *l = tsx_layer_of(t);
-	struct prx_call *c = l ? mem_alloc(sizeof(*c) + m->len, NULL) : NULL;
+	if (!l) {
+		prx_respond(t, 500, NULL, NULL);
+		return;
+	}
+	if (hop)
+		flags &= ~PRX_LOOKUP;
+	/* the strings the call keeps, as long as they are */
+	char via[512], aor[LOC_AOR_MAX];
+	int vl = tp_via_rewrite(rx, via, sizeof(via)); /* §18.2.1 */
+	size_t hl = hop ? strnlen(hop, 255) : 0;
+	int al = -1;
+	const struct msg_uri *ru = flags & PRX_LOOKUP ? msg_ruri(m) : NULL;
+	if (ru)
+		al = reg_aor(m->buf, ru, aor, sizeof(aor));
+	size_t need = sizeof(struct prx_call) + m->nhdrs * sizeof(struct msg_hdr) + m->len +
+		      (vl > 0 ? (size_t)vl + 1 : 0) + (hl ? hl + 1 : 0) +
+		      (al >= 5 ? (size_t)al + 1 : 0);
+	struct prx_call *c = mem_alloc(need, NULL);
 	if (!c) {
 		prx_respond(t, 500, NULL, NULL);
 		return;
 	}
-	memset(c, 0, sizeof(*c));
-	c->p = p;
+	call_init(c, p, t, rx, flags);
+	char *at = c->buf + m->len;
+	if (vl > 0)
+		c->via = put_str(&at, via, (size_t)vl);
+	if (hl)
+		c->hop = put_str(&at, hop, hl);
+	if (al >= 5)
+		c->aor = put_str(&at, aor, (size_t)al);
 	pthread_mutex_lock(&p->mu);
 	list_push_back(&p->calls, &c->node);
 	pthread_mutex_unlock(&p->mu);
-	c->st = mem_ref(t);
-	c->loop = tsx_layer_loop(l);
-	c->flags = hop ? flags & ~PRX_LOOKUP : flags;
-	c->proto = rx->proto;
-	c->local = rx->local;
-	memcpy(c->buf, m->buf, m->len);
-	c->m = *m;
-	c->m.buf = c->buf;
-	c->best_br = -1;
 	/* §16.6 item 8: what the request is now, with the Via it came with on top */
-	prx_loop_hash(&c->m, msg_hdr_find(&c->m, MSG_HDR_VIA), c->hash);
-	if (hop)
-		snprintf(c->hop, sizeof(c->hop), "%s", hop);
-	if (tp_via_rewrite(rx, c->via, sizeof(c->via)) < 0)
-		c->via[0] = 0;
+	prx_loop_hash(m, msg_hdr_find(m, MSG_HDR_VIA), c->hash);
+	/* the parse, with the typed views made so far, packed */
+	memcpy(c->mhead, m, PRX_MSG_HEAD);
+	memcpy(c->mtail, (const char *)m + PRX_MSG_TAIL_OFF, PRX_MSG_TAIL);
 	if (m->method == MSG_METHOD_INVITE)
 		tsx_set_user(t, c); /* for prx_cancel; 100 within 200 ms: the layer's timer */
 	if ((flags & PRX_AUTH) && p->auth && m->method != MSG_METHOD_ACK &&

@@ -70,14 +70,14 @@ static void challenge(struct prx_call *c, bool stale)
  * The credentials for our realm use an algorithm we offer: an answer by
  * one that was withdrawn (MD5 on a SHA-256-only server) is challenged again.
  */
-static bool alg_allowed(struct prx_call *c)
+static bool alg_allowed(const struct prx_call *c, struct msg *m)
 {
 	unsigned algs = c->p->algs;
 	char realm[LOC_AOR_MAX];
 	if (!algs)
 		return true;
-	for (const struct msg_hdr *h = msg_hdr_find(&c->m, MSG_HDR_PROXY_AUTHORIZATION); h;
-	     h = msg_hdr_next(&c->m, h)) {
+	for (const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_PROXY_AUTHORIZATION); h;
+	     h = msg_hdr_next(m, h)) {
 		struct msg_auth a;
 		if (msg_auth_parse(c->buf, h->value, &a) || !span_ieq(c->buf, a.scheme, "Digest"))
 			continue;
@@ -104,8 +104,9 @@ static void on_auth_user(int err, const struct loc_user *u, void *arg)
 		prx_call_end(c);
 		return;
 	}
-	enum auth_result r = auth_check(c->p->auth, &c->m, c->realm, true, u ? u->ha1_md5 : NULL,
-					u ? u->ha1_sha256 : NULL);
+	struct msg m;
+	enum auth_result r = auth_check(c->p->auth, prx_call_msg(c, &m), c->realm, true,
+					u ? u->ha1_md5 : NULL, u ? u->ha1_sha256 : NULL);
 	if (r != AUTH_OK) {
 		challenge(c, r == AUTH_STALE);
 		return;
@@ -113,9 +114,25 @@ static void on_auth_user(int err, const struct loc_user *u, void *arg)
 	prx_proceed(c);
 }
 
+/* The realm of c's challenge (§22.3): the configured one, else the From host. */
+static char *realm_of(const struct prx_call *c, const char *host, size_t hlen)
+{
+	const char *r = c->p->realm ? c->p->realm : host;
+	size_t n = c->p->realm ? strlen(r) : hlen;
+	if (n > LOC_AOR_MAX - 1)
+		n = LOC_AOR_MAX - 1;
+	char *out = malloc(n + 1);
+	if (out) {
+		memcpy(out, r, n);
+		out[n] = 0;
+	}
+	return out;
+}
+
 void prx_authenticate(struct prx_call *c)
 {
-	const struct msg_nameaddr *from = msg_from(&c->m);
+	struct msg m;
+	const struct msg_nameaddr *from = msg_from(prx_call_msg(c, &m));
 	const struct msg_uri *fu = from ? &from->uri : NULL;
 	char user[LOC_AOR_MAX], key[LOC_AOR_MAX];
 	if (!fu || !fu->has_user || !fu->host.len ||
@@ -125,12 +142,14 @@ void prx_authenticate(struct prx_call *c)
 		return;
 	}
 	const char *host = c->buf + fu->host.off;
-	if (c->p->realm)
-		snprintf(c->realm, sizeof(c->realm), "%s", c->p->realm);
-	else
-		snprintf(c->realm, sizeof(c->realm), "%.*s", (int)fu->host.len, host);
-	if (auth_credentials(&c->m, c->realm, true, user, sizeof(user)) != AUTH_OK ||
-	    !alg_allowed(c)) {
+	c->realm = realm_of(c, host, fu->host.len);
+	if (!c->realm) {
+		prx_respond(c->st, 500, NULL, NULL);
+		prx_call_end(c);
+		return;
+	}
+	if (auth_credentials(&m, c->realm, true, user, sizeof(user)) != AUTH_OK ||
+	    !alg_allowed(c, &m)) {
 		challenge(c, false);
 		return;
 	}
@@ -189,7 +208,7 @@ long prx_chal_merge(const struct prx_call *c, const char *buf, size_t len, char 
 	*out = NULL;
 	for (unsigned i = 0; i < c->nbr; i++)
 		if ((int)i != c->best_br)
-			extra += c->br[i].chal_len;
+			extra += c->br[i]->chal_len;
 	struct msg m;
 	size_t used;
 	if (!extra || len + extra > MSG_MAX_SIZE ||
@@ -203,10 +222,10 @@ long prx_chal_merge(const struct prx_call *c, const char *buf, size_t len, char 
 	memcpy(o, buf, at);
 	size_t n = at;
 	for (unsigned i = 0; i < c->nbr; i++) {
-		if ((int)i == c->best_br || !c->br[i].chal_len)
+		if ((int)i == c->best_br || !c->br[i]->chal_len)
 			continue;
-		memcpy(o + n, c->br[i].chal, c->br[i].chal_len);
-		n += c->br[i].chal_len;
+		memcpy(o + n, c->br[i]->chal, c->br[i]->chal_len);
+		n += c->br[i]->chal_len;
 	}
 	memcpy(o + n, buf + at, len - at);
 	*out = o;

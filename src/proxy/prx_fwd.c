@@ -168,10 +168,9 @@ static const struct msg_hdr *last_of(const struct msg *m, const struct msg_hdr *
  * Request-URI and the old one the last Route entry.  Not when retarget
  * (the Request-URI is the binding's contact).  Returns 0 or an errno.
  */
-static int route_edits(struct prx_call *c, bool retarget, struct prx_edits *es,
-		       struct prx_fwd_text *tx)
+static int route_edits(const struct prx_call *c, struct msg *m, bool retarget,
+		       struct prx_edits *es, struct prx_fwd_text *tx)
 {
-	struct msg *m = &c->m;
 	const struct msg_hdr *top = msg_hdr_find(m, MSG_HDR_ROUTE);
 	struct msg_nameaddr na;
 	struct span lr;
@@ -214,12 +213,12 @@ static int route_edits(struct prx_call *c, bool retarget, struct prx_edits *es,
  * most PRX_CRED_MAX of them are removed; credentials for other realms stay.
  */
 #define PRX_CRED_MAX 2
-static int consume_credentials(const struct prx_call *c, struct prx_edits *es)
+static int consume_credentials(const struct prx_call *c, const struct msg *m,
+			       struct prx_edits *es)
 {
-	const struct msg *m = &c->m;
 	unsigned n = 0;
 	int err = 0;
-	if (!(c->flags & PRX_AUTH) || !c->realm[0])
+	if (!(c->flags & PRX_AUTH) || !c->realm || !c->realm[0])
 		return 0;
 	for (const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_PROXY_AUTHORIZATION);
 	     h && n < PRX_CRED_MAX; h = msg_hdr_next(m, h)) {
@@ -236,17 +235,16 @@ static int consume_credentials(const struct prx_call *c, struct prx_edits *es)
 	return err;
 }
 
-int prx_request_edits(struct prx_call *c, struct tsx_layer *l, const struct tp_dest *d,
-		      const char *contact, const char *path, struct prx_edits *es,
-		      struct prx_fwd_text *tx)
+int prx_request_edits(struct prx_call *c, struct msg *m, struct tsx_layer *l,
+		      const struct tp_dest *d, const char *contact, const char *path,
+		      struct prx_edits *es, struct prx_fwd_text *tx)
 {
-	struct msg *m = &c->m;
 	uint32_t hs = prx_headers_start(m);
 	int err = via_edit(es, m, l, d->proto, c->hash, tx->via, sizeof(tx->via));
 	if (contact)
 		err |= prx_edit_add(es, m->ruri_s.off, m->ruri_s.len, contact, strlen(contact));
 	const struct msg_hdr *via = msg_hdr_find(m, MSG_HDR_VIA);
-	if (c->via[0] && via)
+	if (c->via && via)
 		err |= prx_edit_add(es, via->value.off, via->value.len, c->via, strlen(c->via));
 	const struct msg_nameaddr *to = msg_to(m);
 	if (m->method != MSG_METHOD_ACK && to && !to->has_tag) {
@@ -264,8 +262,8 @@ int prx_request_edits(struct prx_call *c, struct tsx_layer *l, const struct tp_d
 			err |= prx_edit_add(es, hs, 0, tx->route, (size_t)w);
 	}
 	err |= edit_max_forwards(es, m, tx->mf, sizeof(tx->mf));
-	err |= route_edits(c, contact || (path && path[0]), es, tx);
-	err |= consume_credentials(c, es);
+	err |= route_edits(c, m, contact || (path && path[0]), es, tx);
+	err |= consume_credentials(c, m, es);
 	return err ? EINVAL : 0;
 }
 

@@ -50,6 +50,8 @@ struct prx_branch {
 	struct tsx *ct;		   /* referenced; NULL once the branch is done */
 	struct loop_timer timer_c; /* §16.8, INVITE only */
 	unsigned code;		   /* final response (or 408 of Timer C), 0: pending */
+	unsigned i;		   /* its index in c->br */
+	bool block;		   /* first of a malloc'd block of branches (one q-group) */
 	char *chal;		   /* its 401/407's challenge lines (malloc), or NULL */
 	size_t chal_len;
 	const char *contact, *path; /* its target (strings of c->tg), or NULL */
@@ -66,8 +68,19 @@ struct prx_target {
 };
 
 /*
+ * The request's struct msg is kept without its unused header slots (it has
+ * room for MSG_MAX_HDRS): the bytes before hdrs, the bytes after them
+ * (typed views), and the nhdrs used, after the call (prx_call_msg).
+ */
+#define PRX_MSG_HEAD offsetof(struct msg, hdrs)
+#define PRX_MSG_TAIL_OFF offsetof(struct msg, cached)
+#define PRX_MSG_TAIL (sizeof(struct msg) - PRX_MSG_TAIL_OFF)
+
+/*
  * One forwarded request, its response context (§16.7): the server
  * transaction, the targets in q order and the branches started so far.
+ * Sized for what it holds: one branch inline (more are allocated a q-group
+ * at a time), the request's parse packed, its strings as long as they are.
  */
 struct prx_call {
 	struct list_node node; /* in p->calls */
@@ -76,26 +89,40 @@ struct prx_call {
 	struct loop *loop;
 	unsigned flags;
 	uint8_t proto;	       /* transport the request came on */
-	struct tp_addr local;  /* our address it came to: the Record-Route */
+	uint8_t method;	       /* the request's, enum msg_method */
 	bool cancelled;	       /* CANCEL came: no new branches */
 	bool answered;	       /* a 2xx was forwarded */
 	bool six;	       /* a 6xx came: no new branches (§16.7 item 6, 10) */
+	struct tp_addr local;  /* our address it came to: the Record-Route */
 	struct prx_target *tg; /* sorted by q, highest first (malloc, strings inside) */
 	unsigned ntg, next;    /* targets, the first one not tried yet */
 	unsigned nbr;	       /* branches started */
-	struct prx_branch br[LOC_MAX_BINDINGS];
+	unsigned nbr_cap;      /* room in br */
+	struct prx_branch **br; /* the branches: &b0 first, then malloc'd blocks */
+	struct prx_branch *br_inl; /* br's storage while only b0 is used */
 	unsigned best;	/* best final response so far (§16.7 item 6), 0: none */
 	int best_br;	/* the branch it came from, -1: synthesised */
 	char *best_buf; /* its bytes with our Via removed (malloc), NULL: synthesised */
 	size_t best_len;
-	struct msg m;		     /* the request, spans into buf */
-	char via[512];		     /* its top Via value with received/rport (§18.2.1), or "" */
+	const char *via;  /* its top Via value with received/rport (§18.2.1), or NULL */
+	const char *aor;  /* PRX_LOOKUP: the Request-URI's AOR, NULL: none (404) */
+	const char *hop;  /* a static route's URI (prx_request_hop), or NULL */
+	char *realm;	  /* PRX_AUTH: the realm of the challenge (malloc), or NULL */
 	char hash[PRX_HASH_LEN + 1]; /* the loop-detection hash of our branches (§16.6 item 8) */
-	char aor[LOC_AOR_MAX];
-	char realm[LOC_AOR_MAX]; /* PRX_AUTH: the realm of the challenge */
-	char hop[256];		 /* a static route's URI (prx_request_hop), or "" */
-	char buf[];
+	struct prx_branch b0;
+	unsigned char mhead[PRX_MSG_HEAD]; /* the request's struct msg, packed */
+	unsigned char mtail[PRX_MSG_TAIL];
+	uint16_t nhdrs;
+	uint32_t len;	/* bytes of the request in buf */
+	char *buf;	/* the request (spans of the msg point here), after hdrs */
+	struct msg_hdr hdrs[]; /* nhdrs, then buf, via, hop, aor */
 };
+
+/*
+ * The request of c as a struct msg in *m (spans into c->buf), for the
+ * caller's use until c ends.  Returns m.
+ */
+struct msg *prx_call_msg(const struct prx_call *c, struct msg *m);
 
 /* ---- prx.c ---- */
 
@@ -134,16 +161,16 @@ int prx_request_dest(struct msg *m, bool skip, const char *path, const char *con
 		     const char *hop, struct tp_dest *d, struct prx_dns_req *dr);
 
 /*
- * The edits that make the forwarded request out of c's (§16.6 items 1-8)
+ * The edits that make the forwarded request out of c's (m, prx_call_msg) (§16.6 items 1-8)
  * towards d: our Via on top (branch: tsx_branch of layer l, then '.' and
  * c->hash), the Request-URI (contact, when not NULL), the upstream Via's
  * received/rport, our Record-Route on an initial request, path as Route,
  * Max-Forwards, and the Route processing of §16.4/§16.6 item 6.  Returns 0
  * or an errno.
  */
-int prx_request_edits(struct prx_call *c, struct tsx_layer *l, const struct tp_dest *d,
-		      const char *contact, const char *path, struct prx_edits *es,
-		      struct prx_fwd_text *tx);
+int prx_request_edits(struct prx_call *c, struct msg *m, struct tsx_layer *l,
+		      const struct tp_dest *d, const char *contact, const char *path,
+		      struct prx_edits *es, struct prx_fwd_text *tx);
 
 /* Free the ACKs still waiting for RFC 3263 (prx_free: their resolvers are gone). */
 void prx_ack_waits_free(struct prx *p);

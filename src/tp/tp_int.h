@@ -70,7 +70,9 @@ struct tp_sock {
 	/* UDP */
 	struct tp_udp_rx *urx;
 	struct tp_udp_txq *utx;
-	bool batching; /* inside a receive batch: queue UDP sends for sendmmsg */
+	bool batching; /* inside a receive batch or the loop's posts and timers: queue UDP
+			  sends for sendmmsg */
+	struct loop_hook hook; /* around the loop's posts and timers (once utx exists) */
 	/* TCP */
 	struct tp_rx *trx; /* handed up, one message at a time */
 	struct tp_conn **htab;
@@ -105,7 +107,8 @@ int tp_udp_open(struct tp_sock *ts, struct tp_lsock *ls);
 /* One datagram to d->addr from the UDP socket of its family (d->local preferred).
  * Returns 0 (also when the kernel dropped it for a full buffer) or an errno. */
 int tp_udp_send(struct tp_sock *ts, const struct tp_dest *d, const char *data, size_t len);
-/* Free the receive and send batches (the sockets are closed by tp_sock_free). */
+/* Send what is queued, drop the loop hook, free the receive and send batches (before
+ * tp_sock_free closes the sockets). */
 void tp_udp_free(struct tp_sock *ts);
 
 /* tp_tcp.c */

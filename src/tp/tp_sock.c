@@ -210,11 +210,11 @@ void tp_sock_free(struct tp *tp)
 		return;
 	struct tp_sock *ts = tp_sock_of(tp);
 	tp_tcp_free(ts);
+	tp_udp_free(ts); /* first: it sends what is still queued */
 	for (unsigned i = 0; i < ts->nls; i++) {
 		loop_fd_del(ts->loop, ts->ls[i].fd);
 		close(ts->ls[i].fd);
 	}
-	tp_udp_free(ts);
 	free(ts);
 }
 

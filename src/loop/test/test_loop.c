@@ -658,6 +658,80 @@ static void test_oom(void **state)
 	loop_free(l);
 }
 
+/* Hooks: a log of what ran, in order ('B'/'E' per hook id, 'p' post, 't' timer). */
+struct hooklog {
+	struct loop *l;
+	char ev[64];
+	unsigned n;
+	struct loop_hook h[2];
+	bool del_self; /* hook 1 removes itself on its next end */
+};
+
+static void hook_log(struct hooklog *g, char c)
+{
+	if (g->n < sizeof(g->ev) - 1)
+		g->ev[g->n++] = c;
+	g->ev[g->n] = 0;
+}
+
+static void on_hook0(void *arg, bool begin)
+{
+	hook_log(arg, begin ? 'B' : 'E');
+}
+
+static void on_hook1(void *arg, bool begin)
+{
+	struct hooklog *g = arg;
+
+	hook_log(g, begin ? 'b' : 'e');
+	if (!begin && g->del_self)
+		loop_hook_del(g->l, &g->h[1]);
+}
+
+static void hook_post(void *arg)
+{
+	hook_log(arg, 'p');
+}
+
+static void hook_timer(void *arg)
+{
+	hook_log(arg, 't');
+}
+
+/* Hooks bracket the posts and due timers of each iteration, newest hook first. */
+static void test_hooks(void **state)
+{
+	struct hooklog g = {.l = mloop()};
+	struct loop_timer t;
+	(void)state;
+
+	loop_timer_init(&t);
+	loop_hook_add(g.l, &g.h[0], on_hook0, &g);
+	loop_hook_add(g.l, &g.h[1], on_hook1, &g);
+	assert_int_equal(loop_post(g.l, hook_post, &g), 0);
+	assert_int_equal(loop_post(g.l, hook_post, &g), 0);
+	loop_timer_start(g.l, &t, 0, hook_timer, &g);
+	assert_int_equal(loop_once(g.l, 1000), 0);
+	assert_string_equal(g.ev, "bBppteE");
+	/* an iteration with nothing to do still brackets; a hook removes itself */
+	g.n = 0;
+	g.del_self = true;
+	assert_int_equal(loop_once(g.l, 0), 0);
+	assert_string_equal(g.ev, "bBeE");
+	g.n = 0;
+	assert_int_equal(loop_once(g.l, 0), 0);
+	assert_string_equal(g.ev, "BE");
+	/* removed: no more calls; removing again is a no-op */
+	loop_hook_del(g.l, &g.h[0]);
+	loop_hook_del(g.l, &g.h[0]);
+	g.n = 0;
+	g.ev[0] = 0;
+	assert_int_equal(loop_post(g.l, hook_post, &g), 0);
+	assert_int_equal(loop_once(g.l, 1000), 0);
+	assert_string_equal(g.ev, "p");
+	loop_free(g.l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -672,6 +746,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_monotonic_timer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_zero_from_fd, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_oom, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hooks, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,6 +131,100 @@ static void test_udp_batch(void **state)
 	close(fd);
 }
 
+
+/* A send made from a posted callback or a timer (what a location store's answer makes). */
+struct later {
+	struct tp *tp;
+	struct tp_dest d;
+	int i;
+	int err;
+	bool free_tp; /* then free tp: what it queued must still leave */
+	struct loop_timer t;
+};
+
+static void send_later(void *arg)
+{
+	struct later *w = arg;
+	char req[1024];
+	size_t n = mkreq(req, sizeof(req), "UDP", w->i, 300);
+
+	w->err = tp_send(w->tp, &w->d, req, n);
+	if (w->free_tp)
+		tp_sock_free(w->tp);
+}
+
+/* The peer gets datagrams first..first+n-1, in order; none more. */
+static void expect_in_order(struct loop *l, int fd, int first, int n)
+{
+	char buf[2048], cseq[32];
+
+	for (int i = first; i < first + n; i++) {
+		ssize_t k = peer_recv(l, fd, buf, sizeof(buf) - 1);
+		assert_true(k > 0);
+		buf[k] = '\0';
+		snprintf(cseq, sizeof(cseq), "CSeq: %d OPTIONS", i + 1);
+		assert_non_null(strstr(buf, cseq));
+	}
+	assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+}
+
+/*
+ * Sends from the callbacks posted to the loop and from its timers leave in
+ * one sendmmsg per iteration, in order, at most TP_UDP_BATCH (32) per call;
+ * an iteration that sends nothing makes no call; a tp freed by a posted
+ * callback still sends what it queued.
+ */
+static void test_udp_posted_sends_batched(void **state)
+{
+	struct fx *f = *state;
+	struct tp_addr pa, a, b2;
+	struct later w[40];
+	struct tp *t2;
+	int fd = udp_peer("127.0.0.1", &pa);
+	uint64_t b0 = stats_of(f->tp).tx_batches;
+
+	memset(w, 0, sizeof(w));
+	for (int i = 0; i < 40; i++) {
+		w[i].tp = f->tp;
+		w[i].d = (struct tp_dest){.proto = TP_UDP, .addr = pa};
+		w[i].i = i;
+		w[i].err = -1;
+		loop_timer_init(&w[i].t);
+	}
+	/* 5 posts in one iteration: one sendmmsg */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(loop_post(f->l, send_later, &w[i]), 0);
+	assert_int_equal(loop_once(f->l, 1000), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(w[i].err, 0);
+	assert_int_equal(stats_of(f->tp).tx_batches, b0 + 1);
+	expect_in_order(f->l, fd, 0, 5);
+	/* nothing sent: no call */
+	pump(f->l, 3);
+	assert_int_equal(stats_of(f->tp).tx_batches, b0 + 1);
+	/* 35 posts and 2 delay-0 timers: 32 in the first call, the other 5 after, in order */
+	for (int i = 5; i < 38; i++)
+		assert_int_equal(loop_post(f->l, send_later, &w[i]), 0);
+	loop_timer_start(f->l, &w[38].t, 0, send_later, &w[38]);
+	loop_timer_start(f->l, &w[39].t, 0, send_later, &w[39]);
+	assert_int_equal(loop_once(f->l, 1000), 0);
+	assert_int_equal(w[39].err, 0);
+	assert_int_equal(stats_of(f->tp).tx_batches, b0 + 3);
+	expect_in_order(f->l, fd, 5, 35);
+	/* a tp freed by the posted callback that sent on it */
+	assert_int_equal(tp_sock_alloc(&t2, f->l, NULL, NULL, NULL), 0);
+	addr_of(&a, "127.0.0.1", 0);
+	assert_int_equal(tp_sock_listen(t2, TP_UDP, &a, &b2), 0);
+	w[0].tp = t2;
+	w[0].i = 0;
+	w[0].free_tp = true;
+	assert_int_equal(loop_post(f->l, send_later, &w[0]), 0);
+	assert_int_equal(loop_once(f->l, 1000), 0);
+	assert_int_equal(w[0].err, 0);
+	expect_in_order(f->l, fd, 0, 1);
+	close(fd);
+}
+
 /* Not SIP: dropped.  CRLF keep-alive and STUN: dropped silently.  Parsable
  * but invalid (no CSeq, bad Via): handed up, the layer above answers 400. */
 static void test_udp_drop_and_hand_up(void **state)
@@ -322,6 +416,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_udp_v4_v6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_posted_sends_batched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_drop_and_hand_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_large_request_goes_tcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_no_fallback, setup, teardown),
