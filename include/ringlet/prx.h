@@ -62,7 +62,7 @@ struct prx_conf {
 };
 
 /* The prx_conf.algs bit of an enum auth_alg. */
-#define PRX_ALG(alg) (1u << (alg))
+#define PRX_ALG(alg) AUTH_ALG(alg)
 
 /* Create a proxy.  Returns 0, EINVAL (no store) or ENOMEM. */
 int prx_alloc(struct prx **out, const struct prx_conf *conf);

@@ -13,81 +13,16 @@
 #include "proxy/prx_int.h"
 #include "ringlet/log.h"
 
-/* The algorithm of a challenge or credentials value (absent: MD5, RFC 7616 §3.3), or 0. */
-static unsigned value_alg(const char *buf, const struct msg_auth *a)
-{
-	if (a->algorithm.len == 0 || span_ieq(buf, a->algorithm, "MD5"))
-		return AUTH_MD5;
-	if (span_ieq(buf, a->algorithm, "SHA-256"))
-		return AUTH_SHA256;
-	return 0;
-}
-
-/*
- * Keep only the challenge lines of hdrs (auth_challenge's output, CRLF
- * lines) whose algorithm is in algs (PRX_ALG bits), in place and in order.
- */
-static void keep_algs(unsigned algs, char *hdrs)
-{
-	char *out = hdrs;
-	for (char *line = hdrs; *line;) {
-		char *eol = strstr(line, "\r\n");
-		char *next = eol ? eol + 2 : line + strlen(line);
-		char *v = memchr(line, ':', (size_t)(next - line));
-		size_t len = (size_t)(next - line);
-		struct msg_auth a;
-		bool keep = true;
-		if (v && eol) {
-			for (v++; *v == ' '; v++)
-				;
-			struct span val = {(uint32_t)(v - line), (uint32_t)(eol - v)};
-			if (msg_auth_parse(line, val, &a) == 0)
-				keep = (algs & PRX_ALG(value_alg(line, &a))) != 0;
-		}
-		memmove(out, line, len);
-		out += keep ? len : 0;
-		line = next;
-	}
-	*out = 0;
-}
-
 /* 407 with a fresh challenge (§22.3), stale=true for an expired nonce; the call ends. */
 static void challenge(struct prx_call *c, bool stale)
 {
 	char hdrs[1024];
-	unsigned algs = c->p->algs;
-	if (auth_challenge(c->p->auth, c->realm, true, stale, hdrs, sizeof(hdrs)) < 0) {
+	if (auth_challenge_algs(c->p->auth, c->realm, true, stale, c->p->algs, hdrs,
+				sizeof(hdrs)) < 0)
 		prx_respond(c->st, 500, NULL, NULL);
-	} else {
-		if (algs && algs != (PRX_ALG(AUTH_MD5) | PRX_ALG(AUTH_SHA256)))
-			keep_algs(algs, hdrs);
+	else
 		prx_respond(c->st, 407, NULL, hdrs);
-	}
 	prx_call_end(c);
-}
-
-/*
- * The credentials for our realm use an algorithm we offer: an answer by
- * one that was withdrawn (MD5 on a SHA-256-only server) is challenged again.
- */
-static bool alg_allowed(const struct prx_call *c, struct msg *m)
-{
-	unsigned algs = c->p->algs;
-	char realm[LOC_AOR_MAX];
-	if (!algs)
-		return true;
-	for (const struct msg_hdr *h = msg_hdr_find(m, MSG_HDR_PROXY_AUTHORIZATION); h;
-	     h = msg_hdr_next(m, h)) {
-		struct msg_auth a;
-		if (msg_auth_parse(c->buf, h->value, &a) || !span_ieq(c->buf, a.scheme, "Digest"))
-			continue;
-		int n = msg_qstr_copy(c->buf, a.realm, realm, sizeof(realm) - 1);
-		if (n < 0 || (size_t)n != strlen(c->realm) || memcmp(realm, c->realm, (size_t)n))
-			continue;
-		if (algs & PRX_ALG(value_alg(c->buf, &a)))
-			return true;
-	}
-	return false;
 }
 
 /* The From user's HA1 digests arrived (or ENOENT): verify, then forward or challenge. */
@@ -149,7 +84,7 @@ void prx_authenticate(struct prx_call *c)
 		return;
 	}
 	if (auth_credentials(&m, c->realm, true, user, sizeof(user)) != AUTH_OK ||
-	    !alg_allowed(c, &m)) {
+	    !auth_alg_allowed(&m, c->realm, true, c->p->algs)) {
 		challenge(c, false);
 		return;
 	}
