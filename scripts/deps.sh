@@ -1,12 +1,14 @@
 #!/bin/sh
-# Install the Debian packages that building and testing Ringlet need.
-# Idempotent: quiet and fast (one dpkg-query) when everything is present.
+# Install the Debian packages that building and testing Ringlet need, or the
+# packages given as arguments (scripts/deps-bench.sh).  Idempotent: quiet and
+# fast (one dpkg-query per package) when everything is present.
 set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev python3 valgrind
 libcmocka-dev libosip2-dev libsofia-sip-ua-dev sip-tester
 libssl-dev libsqlite3-dev libhiredis-dev redis-server libconfig-dev sipsak
 libc-ares-dev dnsmasq-base tshark baresip-core libsndfile1-dev"
+[ $# -gt 0 ] && PKGS="$*"
 
 missing=""
 for p in $PKGS; do

@@ -357,7 +357,9 @@ static void on_resolved(int err, const struct dns_target *t, unsigned n, void *a
 	struct prx_branch *b = arg;
 	struct prx_call *c = b->c;
 	b->q = NULL;
-	if (!err && n && (b->alt = malloc(n * sizeof(*b->alt))) != NULL) {
+	if (!err && n && !(b->alt = malloc(n * sizeof(*b->alt))))
+		err = ENOMEM;
+	if (!err && n) {
 		for (unsigned i = 0; i < n; i++)
 			b->alt[i] = t[i].dest;
 		b->nalt = n;
